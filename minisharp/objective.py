@@ -1,0 +1,89 @@
+"""The training objective f(θ) = mean cross-entropy, its gradient, and accuracy.
+
+Every measured number in minisharp goes through these functions, so the way samples are
+grouped is explicit. In modes "batchstat" and "eval" the samples are processed in fixed
+consecutive chunks (``EVAL_CHUNK`` = 5000 by default, the batch size the paper's code used to
+evaluate): with "batchstat" each chunk is normalised with its own statistics (the paper's Keras
+mode=2), so f is a deterministic function of θ for a fixed data set and chunk size. The mean
+over all samples is Σ_chunks (n_chunk / N) · mean_over_chunk. In mode "train" the samples given
+form one batch (chunk is ignored) — a training step.
+"""
+
+import numpy as np
+
+from .autodiff import value_and_grad
+from .nn import Context
+from .ops import softmax_cross_entropy
+
+EVAL_CHUNK = 5000
+
+
+def _chunks(n, mode, chunk):
+    if mode == "train":
+        return [slice(0, n)]
+    size = int(chunk or EVAL_CHUNK)
+    if size <= 0:
+        raise ValueError(f"chunk must be positive, got {chunk}")
+    return [slice(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _check_labels(net, X, y):
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"need one label per sample: X has {len(X)}, y has shape {y.shape}")
+    if len(y) == 0:
+        raise ValueError("empty batch")
+    if y.min() < 0 or y.max() >= net.num_classes:
+        raise ValueError(f"labels must lie in [0, {net.num_classes}), got [{y.min()}, {y.max()}]")
+    return y.astype(np.intp, copy=False)
+
+
+def loss_and_grad(net, theta, X, y, mode="batchstat", *, chunk=None, state=None, rng=None,
+                  out=None):
+    """Mean cross-entropy over the samples given, and its gradient with respect to θ.
+
+    Returns (float, gradient) with the gradient a 1-D array of θ's dtype (written into
+    ``out`` when given, which saves an allocation per training step). float64 θ gives a
+    float64 computation end to end.
+    """
+    y = _check_labels(net, X, y)
+    grad = np.empty_like(theta) if out is None else out
+    ctx = Context(mode, rng, state)
+    parts = _chunks(len(y), mode, chunk)
+    scratch = grad if len(parts) == 1 else np.empty_like(theta)
+    if len(parts) > 1:
+        grad[...] = 0
+    total = 0.0
+    for part in parts:
+        x = net.prepare_input(X[part], theta.dtype)
+        labels = y[part]
+
+        def objective(views, x=x, labels=labels):
+            return softmax_cross_entropy(net.forward(views, x, ctx), labels)
+
+        value = value_and_grad(objective, net.views(theta), net.views(scratch))
+        weight = (part.stop - part.start) / len(y)
+        total += weight * value
+        if len(parts) > 1:
+            grad += theta.dtype.type(weight) * scratch
+    return total, grad
+
+
+def evaluate(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
+    """(mean cross-entropy, accuracy in [0, 1]) over the samples given, forward only."""
+    if mode == "train":
+        raise ValueError("evaluate measures; use mode 'batchstat' or 'eval'")
+    y = _check_labels(net, X, y)
+    ctx = Context(mode, None, state)
+    loss, correct = 0.0, 0
+    for part in _chunks(len(y), mode, chunk):
+        x = net.prepare_input(X[part], theta.dtype)
+        logits = net.forward(net.views(theta), x, ctx)
+        loss += float(softmax_cross_entropy(logits, y[part])) * (part.stop - part.start)
+        correct += int((logits.argmax(axis=1) == y[part]).sum())
+    return loss / len(y), correct / len(y)
+
+
+def accuracy(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
+    """Fraction of samples whose largest logit is the true class."""
+    return evaluate(net, theta, X, y, mode, chunk=chunk, state=state)[1]

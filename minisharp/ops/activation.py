@@ -1,0 +1,42 @@
+"""ReLU and dropout.
+
+ReLU: y = max(x, 0), ∂/∂x = g·[y > 0] (a Numba kernel; first-order only).
+Dropout (inverted): y = x·m, m_i = [u_i < keep]/keep with u_i ~ U[0, 1) drawn from the
+caller's seeded Generator; ∂/∂x = g·m. Written with autograd's own multiply, so it is
+twice differentiable. Dropout only acts in mode "train"; the network skips it otherwise.
+"""
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.extend import defvjp, primitive
+
+from ..kernels.norm import relu_grad
+
+
+@primitive
+def relu(x):
+    """y = max(x, 0)."""
+    return np.maximum(x, 0)
+
+
+def _relu_vjp(ans, x):
+    def vjp(g):
+        out = np.empty_like(g)
+        relu_grad(np.ascontiguousarray(g).ravel(), ans.ravel(), out.ravel())
+        return out
+
+    return vjp
+
+
+defvjp(relu, _relu_vjp)
+
+
+def dropout_mask(shape, rate, rng, dtype):
+    """The inverted-dropout mask: 1/keep with probability keep = 1 − rate, else 0."""
+    keep = 1.0 - rate
+    return (rng.random(shape, dtype=np.float32) < keep).astype(dtype) * dtype.type(1.0 / keep)
+
+
+def dropout(x, mask):
+    """y = x·mask."""
+    return anp.multiply(x, mask)
