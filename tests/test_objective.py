@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+import minisharp
+from minisharp import zoo
+from minisharp.gradcheck import directional_check
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    net = zoo.build("F1-narrow", (1, 5, 5), 4)
+    X, y = rng.random((30, 1, 5, 5)), rng.integers(0, 4, 30)
+    return net, net.init(1, np.float64), X, y
+
+
+def test_chunked_value_and_gradient_are_weighted_means_of_chunks(problem):
+    net, theta, X, y = problem
+    value, grad = minisharp.loss_and_grad(net, theta, X, y, chunk=12)
+    parts = [slice(0, 12), slice(12, 24), slice(24, 30)]
+    pieces = [minisharp.loss_and_grad(net, theta, X[s], y[s], chunk=12) for s in parts]
+    weights = [12 / 30, 12 / 30, 6 / 30]
+    assert np.isclose(value, sum(w * v for w, (v, _) in zip(weights, pieces)), rtol=1e-13)
+    np.testing.assert_allclose(grad, sum(w * g for w, (_, g) in zip(weights, pieces)),
+                               rtol=1e-10, atol=1e-14)
+    assert directional_check(
+        lambda t: minisharp.loss_and_grad(net, t, X, y, chunk=12)[0], theta, grad) < 1e-6
+
+
+def test_evaluate_matches_loss_and_accuracy(problem):
+    net, theta, X, y = problem
+    loss, acc = minisharp.evaluate(net, theta, X, y, chunk=7)
+    assert np.isclose(loss, minisharp.loss_and_grad(net, theta, X, y, chunk=7)[0], rtol=1e-12)
+    logits = np.concatenate([net.apply(theta, X[i:i + 7]) for i in range(0, 30, 7)])
+    assert acc == minisharp.accuracy(net, theta, X, y, chunk=7) == np.mean(logits.argmax(1) == y)
+
+
+def test_float32_in_gives_float32_out(problem):
+    net, theta, X, y = problem
+    value, grad = minisharp.loss_and_grad(net, theta.astype(np.float32), X, y)
+    assert grad.dtype == np.float32 and isinstance(value, float)
+
+
+def test_bad_labels_are_clear_errors(problem):
+    net, theta, X, y = problem
+    with pytest.raises(ValueError, match="one label per sample"):
+        minisharp.loss_and_grad(net, theta, X, y[:5])
+    with pytest.raises(ValueError, match="labels must lie"):
+        minisharp.loss_and_grad(net, theta, X, y + 4)
+    with pytest.raises(ValueError, match="measures"):
+        minisharp.evaluate(net, theta, X, y, mode="train")
