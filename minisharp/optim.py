@@ -1,0 +1,191 @@
+"""Hand-written optimizers on the flat parameter vector θ: SGD (with momentum) and Adam.
+
+An optimizer holds its hyperparameters, a step count and a few vectors shaped like θ (the
+moments). ``step(theta, grad)`` updates θ IN PLACE with one fused Numba pass
+(``minisharp.kernels.optim``); θ keeps its dtype, so a float32 model stays float32 and the
+moments are float32 too. The moment vectors are created at the first step, in θ's dtype.
+
+``state_dict()`` returns everything a checkpoint needs to continue bit for bit (the step count
+and the moment arrays); ``config()`` the hyperparameters as JSON-ready values, from which
+:func:`from_config` rebuilds a fresh optimizer.
+
+Conventions
+-----------
+SGD (momentum μ, Sutskever et al. 2013 in the form Keras uses)::
+
+    v ← μ v − lr g;   θ ← θ + v                 (classical)
+    v ← μ v − lr g;   θ ← θ + μ v − lr g        (nesterov=True)
+
+With μ = 0 this is θ ← θ − lr g and no velocity is kept.
+
+Adam (Kingma & Ba 2015) in the form of Keras 1 — the optimizer the paper's code used with its
+defaults lr = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8 — where the bias correction is folded into
+the step size and ε is added to √v of the *uncorrected* v::
+
+    t ← t + 1
+    m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
+    θ ← θ − lr_t · m / (√v + ε),   lr_t = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+
+This equals the textbook θ ← θ − lr · m̂ / (√v̂ + ε̂) with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ) and
+ε̂ = ε / √(1 − β₂ᵗ), so the difference from the textbook placement matters only while √v̂ is
+comparable to ε. At t = 1, m = (1 − β₁) g and v = (1 − β₂) g², so every coordinate moves by
+lr · g / (|g| + ε/√(1 − β₂)) ≈ lr · sign(g).
+"""
+
+import numpy as np
+
+from .kernels import optim as kernels
+
+_FLOAT_TYPES = (np.float32, np.float64)
+
+
+def _check_vectors(theta, grad):
+    if not isinstance(theta, np.ndarray) or theta.ndim != 1:
+        raise ValueError("theta must be a 1-D NumPy array (the flat parameter vector)")
+    if theta.dtype.type not in _FLOAT_TYPES:
+        raise ValueError(f"theta must be float32 or float64, got {theta.dtype}")
+    if not theta.flags.c_contiguous or not theta.flags.writeable:
+        raise ValueError("theta must be a contiguous, writeable array (it is updated in place)")
+    if grad.shape != theta.shape or grad.dtype != theta.dtype:
+        raise ValueError(
+            f"grad must match theta: theta {theta.dtype}{theta.shape}, "
+            f"grad {grad.dtype}{grad.shape}"
+        )
+
+
+def _positive(name, value, allow_zero=False):
+    value = float(value)
+    if not (value >= 0 if allow_zero else value > 0) or not np.isfinite(value):
+        raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, "
+                         f"got {value}")
+    return value
+
+
+class Optimizer:
+    """Base class: a step count, named moment arrays, and hyperparameters."""
+
+    name = ""
+    slots = ()  # names of the moment arrays, each shaped like θ
+
+    def __init__(self):
+        self.steps = 0
+        self.moments = {}
+
+    def config(self):
+        """The hyperparameters as a JSON-ready dict, including ``name``."""
+        raise NotImplementedError
+
+    def step(self, theta, grad):
+        """Update θ in place from the gradient ``grad`` (same shape and dtype as θ)."""
+        raise NotImplementedError
+
+    def _moments_for(self, theta):
+        if not self.moments:
+            self.moments = {slot: np.zeros_like(theta) for slot in self.slots}
+        for slot, array in self.moments.items():
+            if array.shape != theta.shape or array.dtype != theta.dtype:
+                raise ValueError(
+                    f"{self.name} state '{slot}' is {array.dtype}{array.shape}, "
+                    f"but theta is {theta.dtype}{theta.shape}"
+                )
+        return [self.moments[slot] for slot in self.slots]
+
+    def state_dict(self):
+        """{"steps": int, <slot>: array, …}: what a checkpoint stores to resume exactly."""
+        return {"steps": self.steps, **{k: v.copy() for k, v in self.moments.items()}}
+
+    def load_state_dict(self, state):
+        """Restore the step count and moment arrays saved by :meth:`state_dict`."""
+        arrays = {k: v for k, v in state.items() if k != "steps"}
+        if arrays and set(arrays) != set(self.slots):
+            raise ValueError(f"{self.name} state needs arrays {sorted(self.slots)}, "
+                             f"got {sorted(arrays)}")
+        self.steps = int(state["steps"])
+        self.moments = {k: np.array(v, copy=True) for k, v in arrays.items()}
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({settings})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum. See the module doc."""
+
+    name = "sgd"
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False):
+        super().__init__()
+        self.lr = _positive("lr", lr)
+        self.momentum = float(momentum)
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.slots = ("velocity",) if self.momentum > 0 else ()
+
+    def config(self):
+        return {"name": self.name, "lr": self.lr, "momentum": self.momentum,
+                "nesterov": self.nesterov}
+
+    def step(self, theta, grad):
+        _check_vectors(theta, grad)
+        cast = theta.dtype.type
+        if self.momentum > 0:
+            (velocity,) = self._moments_for(theta)
+            kernels.momentum_update(theta, grad, velocity, cast(self.lr), cast(self.momentum),
+                                    self.nesterov)
+        else:
+            kernels.sgd_update(theta, grad, cast(self.lr))
+        self.steps += 1
+
+
+class Adam(Optimizer):
+    """Adam with Keras defaults and Keras 1's ε placement. See the module doc for the maths."""
+
+    name = "adam"
+    slots = ("m", "v")
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__()
+        self.lr = _positive("lr", lr)
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        for label, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{label} must lie in [0, 1), got {beta}")
+        self.eps = _positive("eps", eps, allow_zero=True)
+
+    def config(self):
+        return {"name": self.name, "lr": self.lr, "beta1": self.beta1, "beta2": self.beta2,
+                "eps": self.eps}
+
+    def step_size(self, t):
+        """lr_t = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ), the bias-corrected step of step number t ≥ 1."""
+        return self.lr * np.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+
+    def step(self, theta, grad):
+        _check_vectors(theta, grad)
+        m, v = self._moments_for(theta)
+        cast = theta.dtype.type
+        t = self.steps + 1
+        kernels.adam_update(theta, grad, m, v, cast(self.step_size(t)),
+                            cast(self.beta1), cast(1.0 - self.beta1),
+                            cast(self.beta2), cast(1.0 - self.beta2), cast(self.eps))
+        self.steps = t
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+
+
+def from_config(config):
+    """A fresh optimizer from ``config()`` output (or any dict with ``name`` + settings)."""
+    settings = dict(config)
+    name = settings.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](**settings)
+
+
+def make(name="adam", **settings):
+    """A fresh optimizer by name: ``make("adam", lr=1e-3)``, ``make("sgd", momentum=0.9)``."""
+    return from_config({"name": name, **settings})

@@ -1,0 +1,345 @@
+"""The training loop: epochs of fixed-size minibatches, per-epoch measurement, a stopping rule.
+
+One epoch runs the minibatches of ``data.batches(n, batch_size, seed=seed, epoch=e)`` — a
+fresh shuffle per (seed, epoch), fixed batch size, the partial last batch dropped — and takes
+one optimizer step on each with ``loss_and_grad(mode="train")``: batch statistics, dropout on
+(from a generator seeded by ``seed``), batch norm running statistics updated.
+
+After every epoch f is *measured* with dropout off in ``measure_mode`` ("batchstat" by
+default: each chunk of 5000 samples normalised with its own statistics, as the paper's Keras
+code did; "eval" uses the running statistics):
+
+- train loss/accuracy on the first ``measure_samples`` (10,000) samples of the training set — a
+  fixed subset, so that measuring costs a bounded time per epoch and is the same slice the
+  sharpness experiments use;
+- test loss/accuracy on the whole test set;
+- ``batch_loss``: the mean of the epoch's minibatch losses (a by-product of training);
+- ``seconds``: the wall time of the epoch, measurement included; ``step_seconds``: training
+  steps alone.
+
+Stopping rule ("trained until the loss stopped improving", the paper's only statement): stop
+when the measured training loss has not gone below its best value by more than ``min_delta``
+for ``patience`` consecutive epochs ("plateau"), or after ``max_epochs`` ("max_epochs"). Other
+endings: a callback returned True ("callback"); the minibatch loss became NaN/Inf
+("nonfinite": the run is rolled back to the last completed epoch, whose checkpoint is kept).
+
+With ``checkpoint=path`` every completed epoch is saved (atomically) and ``resume=True``
+continues from that file: data order, dropout masks, optimizer and batch norm state all carry
+over, so an interrupted and resumed run ends bit-identical to an uninterrupted one.
+Ctrl-C leaves the last completed epoch on disk and raises :class:`Interrupted`.
+"""
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, fields
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import checkpoint as ckpt
+from . import data, optim
+from .objective import EVAL_CHUNK, evaluate, loss_and_grad
+
+MEASURE_SAMPLES = 10_000
+DROPOUT_STREAM = 1  # the dropout generator is default_rng([seed, DROPOUT_STREAM])
+# Settings that must agree between a checkpoint and the run that resumes it.
+RESUME_KEYS = ("batch_size", "seed", "optimizer", "measure_mode", "measure_samples", "chunk",
+               "dtype", "data")
+
+
+class NonFiniteLossWarning(RuntimeWarning):
+    """The training loss became NaN or infinite; the run stopped."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training, caught and re-raised with the run attached.
+
+    ``run.theta``, ``run.state`` and ``run.history`` are rolled back to the last completed
+    epoch, the one in the checkpoint; the optimizer and dropout generator are not, so continue
+    by resuming from the checkpoint rather than from ``run``.
+    """
+
+    def __init__(self, run):
+        super().__init__(run.message)
+        self.run = run
+
+
+@dataclass
+class History:
+    """Per-epoch measurements, as lists of Python floats (index i is epoch i + 1)."""
+
+    epoch: list
+    train_loss: list
+    train_accuracy: list
+    test_loss: list
+    test_accuracy: list
+    batch_loss: list
+    seconds: list
+    step_seconds: list
+
+    TIMES = ("seconds", "step_seconds")
+
+    @classmethod
+    def empty(cls):
+        return cls(*([] for _ in fields(cls)))
+
+    @classmethod
+    def from_dict(cls, values):
+        return cls(**{f.name: list(values[f.name]) for f in fields(cls)})
+
+    def to_dict(self):
+        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+
+    def metrics(self):
+        """Everything except wall times: what must repeat bit for bit under the same seed."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.TIMES}
+
+    def append(self, **values):
+        for f in fields(self):
+            getattr(self, f.name).append(values[f.name])
+
+    def truncate(self, epochs):
+        for f in fields(self):
+            del getattr(self, f.name)[epochs:]
+
+    def __len__(self):
+        return len(self.epoch)
+
+
+@dataclass
+class Run:
+    """The outcome of :func:`train`: trained θ, running statistics, history and why it stopped.
+
+    ``theta`` and ``state`` belong to the last completed epoch; ``config`` is what the
+    checkpoint stores (network, data, batch size, seed, optimizer, stopping rule).
+    """
+
+    net: object
+    theta: np.ndarray
+    state: dict
+    optimizer: optim.Optimizer
+    history: History
+    config: dict
+    stop_reason: str
+    message: str = ""
+
+    @property
+    def epochs(self):
+        return len(self.history)
+
+    def final(self):
+        """The last epoch's measurements as a dict (empty before the first epoch)."""
+        return {k: v[-1] for k, v in self.history.to_dict().items() if v}
+
+
+def epochs_without_improvement(train_losses, min_delta):
+    """Epochs since the training loss last fell below its running best by more than min_delta."""
+    best, waited = np.inf, 0
+    for loss in train_losses:
+        if loss < best - min_delta:
+            best, waited = loss, 0
+        else:
+            waited += 1
+    return waited
+
+
+def stop_reason(history, *, max_epochs, patience, min_delta):
+    """"plateau", "max_epochs" or None (keep going), by the stopping rule in the module doc."""
+    if patience and epochs_without_improvement(history.train_loss, min_delta) >= patience:
+        return "plateau"
+    if len(history) >= max_epochs:
+        return "max_epochs"
+    return None
+
+
+def measure(net, theta, train_set, test_set, *, mode="batchstat", state=None,
+            samples=MEASURE_SAMPLES, chunk=EVAL_CHUNK):
+    """{train_loss, train_accuracy, test_loss, test_accuracy} with dropout off, in ``mode``."""
+    n = len(train_set.y) if samples is None else min(samples, len(train_set.y))
+    train_loss, train_acc = evaluate(net, theta, train_set.X[:n], train_set.y[:n], mode,
+                                     chunk=chunk, state=state)
+    test_loss, test_acc = evaluate(net, theta, test_set.X, test_set.y, mode, chunk=chunk,
+                                   state=state)
+    return {"train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
+            "test_accuracy": test_acc}
+
+
+def format_epoch(history, index=-1):
+    """One line summarising an epoch of the history (the last by default)."""
+    values = {k: v[index] for k, v in history.to_dict().items()}
+    return (f"epoch {values['epoch']:3d}  train loss {values['train_loss']:.4f} "
+            f"acc {values['train_accuracy']:.4f}  test loss {values['test_loss']:.4f} "
+            f"acc {values['test_accuracy']:.4f}  batch loss {values['batch_loss']:.4f}  "
+            f"{values['seconds']:.1f} s")
+
+
+def _data_config(dataset, test_set):
+    return {"name": getattr(dataset, "name", "unnamed"),
+            "source": getattr(dataset, "source", "unknown"),
+            "train_size": len(dataset.y), "test_size": len(test_set.y)}
+
+
+def _show_progress(progress):
+    return bool(progress) and sys.stderr.isatty()
+
+
+def _restore(path, net, theta, optimizer, config):
+    saved = ckpt.load(path, net=net)
+    for key in RESUME_KEYS:
+        if saved.config.get(key) != config[key]:
+            raise ckpt.CheckpointError(path, f"cannot resume: {key} was {saved.config.get(key)!r}"
+                                             f", this run has {config[key]!r}")
+    theta[...] = saved.theta
+    optimizer.load_state_dict(saved.optimizer_state)
+    return saved.state, saved.rng(), History.from_dict(saved.history)
+
+
+def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_epochs=100,
+          patience=5, min_delta=1e-3, seed=0, measure_mode="batchstat",
+          measure_samples=MEASURE_SAMPLES, chunk=EVAL_CHUNK, callbacks=(), checkpoint=None,
+          resume=False, progress=True):
+    """Train ``net`` from ``theta`` (not modified: training works on a copy) and return a Run.
+
+    ``train_set``/``test_set`` have ``.X`` and ``.y`` (``minisharp.data.Dataset``).
+    ``optimizer``: a fresh :class:`minisharp.optim.Optimizer`, or a name ("adam", "sgd");
+    None means Adam with Keras defaults. ``patience=None`` turns the plateau rule off.
+    ``callbacks``: callables ``f(epoch, theta, history)`` run after each completed epoch
+    (after its checkpoint is written); θ is the live vector, so copy it to keep it; a
+    callback returning True stops the run. ``checkpoint``: a path written after every epoch.
+    ``resume=True`` continues from ``checkpoint`` if that file exists (else starts fresh).
+    ``progress``: a tqdm bar per epoch on stderr, replaced by a one-line summary
+    (:func:`format_epoch`) when the epoch ends; only when stderr is a terminal.
+    """
+    optimizer = optim.make(optimizer) if isinstance(optimizer, str) else optimizer
+    optimizer = optim.Adam() if optimizer is None else optimizer
+    if optimizer.steps:
+        raise ValueError("pass a fresh optimizer (this one has taken steps already)")
+    n = len(train_set.y)
+    if not 0 < batch_size <= n:
+        raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size}")
+    if measure_mode not in ("batchstat", "eval"):
+        raise ValueError(f"measure_mode must be 'batchstat' or 'eval', got {measure_mode!r}")
+    theta = np.array(theta, copy=True)
+    config = {
+        "batch_size": int(batch_size), "seed": int(seed), "optimizer": optimizer.config(),
+        "max_epochs": int(max_epochs), "patience": patience, "min_delta": float(min_delta),
+        "measure_mode": measure_mode, "measure_samples": measure_samples, "chunk": int(chunk),
+        "dtype": theta.dtype.name, "data": _data_config(train_set, test_set),
+    }
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        bn_state, dropout_rng, history = _restore(checkpoint, net, theta, optimizer, config)
+    else:
+        bn_state = net.init_state()
+        dropout_rng = np.random.default_rng([int(seed), DROPOUT_STREAM])
+        history = History.empty()
+
+    def make_run(reason, message=""):
+        return Run(net, theta, bn_state, optimizer, history, config, reason, message)
+
+    grad = np.empty_like(theta)
+    rule = {"max_epochs": max_epochs, "patience": patience, "min_delta": min_delta}
+    reason = stop_reason(history, **rule)
+    good = (len(history), theta.copy(), {k: v.copy() for k, v in bn_state.items()})
+    try:
+        while reason is None:
+            epoch = len(history) + 1
+            started = time.perf_counter()
+            with tqdm(total=data.num_batches(n, batch_size), desc=f"epoch {epoch}", unit="step",
+                      leave=False, disable=not _show_progress(progress)) as bar:
+                batches = data.batches(n, batch_size, seed=seed, epoch=epoch - 1)
+                losses = _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state,
+                                      dropout_rng, bar, epoch)
+                step_seconds = time.perf_counter() - started
+                measured = measure(net, theta, train_set, test_set, mode=measure_mode,
+                                   state=bn_state, samples=measure_samples, chunk=chunk)
+                if not np.isfinite(measured["train_loss"]):
+                    raise _NonFinite(f"the measured training loss became "
+                                     f"{measured['train_loss']} after epoch {epoch}")
+            history.append(epoch=epoch, batch_loss=float(np.mean(losses)),
+                           seconds=time.perf_counter() - started, step_seconds=step_seconds,
+                           **measured)
+            if _show_progress(progress):
+                tqdm.write(format_epoch(history), file=sys.stderr)
+            reason = stop_reason(history, **rule)
+            if checkpoint is not None:
+                ckpt.save(checkpoint, net=net, theta=theta, state=bn_state, optimizer=optimizer,
+                          rng=dropout_rng, epoch=epoch, history=history.to_dict(),
+                          config=config, stop_reason=reason)
+            good = (epoch, theta.copy(), {k: v.copy() for k, v in bn_state.items()})
+            if any([bool(callback(epoch, theta, history)) for callback in callbacks]):
+                reason = reason or "callback"
+    except _NonFinite as error:
+        _roll_back(good, theta, bn_state, history)
+        kept = f"; the checkpoint {checkpoint} holds it" if checkpoint and good[0] else ""
+        message = f"{error}: stopped, rolled back to epoch {good[0]}{kept}"
+        warnings.warn(message, NonFiniteLossWarning, stacklevel=2)
+        return make_run("nonfinite", message)
+    except KeyboardInterrupt:
+        _roll_back(good, theta, bn_state, history)
+        where = (f"; checkpoint {checkpoint} holds it (resume to continue)"
+                 if checkpoint and good[0] else "")
+        run = make_run("interrupted", f"interrupted after epoch {good[0]}{where}")
+        raise Interrupted(run) from None
+    return make_run(reason, _summary(reason, history))
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, dropout_rng, bar,
+                 epoch):
+    """One optimizer step per minibatch; returns the minibatch losses."""
+    losses, total = [], 0.0
+    for step, index in enumerate(batches):
+        loss, _ = loss_and_grad(net, theta, train_set.X[index], train_set.y[index], mode="train",
+                                state=bn_state, rng=dropout_rng, out=grad)
+        if not np.isfinite(loss):
+            raise _NonFinite(f"the training loss became {loss} at epoch {epoch}, step {step + 1}")
+        optimizer.step(theta, grad)
+        losses.append(loss)
+        total += loss
+        bar.update()
+        bar.set_postfix_str(f"loss {total / len(losses):.4f}", refresh=False)
+    return losses
+
+
+def _roll_back(good, theta, bn_state, history):
+    epochs, good_theta, good_state = good
+    theta[...] = good_theta
+    for key, value in good_state.items():
+        bn_state[key][...] = value
+    history.truncate(epochs)
+
+
+def _summary(reason, history):
+    if not len(history):
+        return f"stopped ({reason}) before the first epoch"
+    return (f"stopped ({reason}) after {len(history)} epochs: train loss "
+            f"{history.train_loss[-1]:.4f}, train accuracy {history.train_accuracy[-1]:.4f}, "
+            f"test accuracy {history.test_accuracy[-1]:.4f}")
+
+
+def train_pair(net, train_set, test_set, *, seed, sb=256, lb=None, optimizer=None,
+               dtype=np.float32, checkpoint_dir=None, resume=False, **settings):
+    """Train a small-batch and a large-batch run from the SAME θ₀ = ``net.init(seed)``.
+
+    As in the authors' code: both runs share θ₀ and the data-order seed, each starts with a
+    fresh optimizer (``optimizer``: None for Adam with Keras defaults, a name, or a
+    zero-argument factory), and both follow the same stopping rule (``settings`` go to
+    :func:`train`). ``lb=None`` is the paper's 10 % of the training set. With
+    ``checkpoint_dir`` the runs are saved as ``sb.npz`` and ``lb.npz`` there.
+    Returns (run_sb, run_lb).
+    """
+    theta0 = net.init(seed, dtype=dtype)
+    lb = data.large_batch_size(len(train_set.y)) if lb is None else lb
+    runs = []
+    for label, batch_size in (("sb", sb), ("lb", lb)):
+        fresh = optimizer() if callable(optimizer) else optim.make(optimizer or "adam")
+        path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"{label}.npz")
+        runs.append(train(net, theta0, train_set, test_set, batch_size=batch_size,
+                          optimizer=fresh, seed=seed, checkpoint=path, resume=resume,
+                          **settings))
+    return tuple(runs)

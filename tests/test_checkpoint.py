@@ -1,0 +1,126 @@
+"""Checkpoints: round trip, atomic writes, and clear refusals of damaged or mismatched files."""
+
+import os
+
+import numpy as np
+import pytest
+
+from minisharp import checkpoint, optim, zoo
+
+SHAPE, CLASSES = (1, 8, 8), 4
+
+
+def write(path, name="F1-narrow", steps=2):
+    """Save a checkpoint of a network after a few Adam steps on random gradients."""
+    net = zoo.build(name, SHAPE, CLASSES)
+    theta = net.init(0)
+    opt = optim.Adam(lr=3e-3)
+    rng = np.random.default_rng(5)
+    for _ in range(steps):
+        opt.step(theta, rng.normal(size=theta.size).astype(np.float32))
+    state = net.init_state()
+    for value in state.values():
+        value += rng.random(value.shape)
+    history = {"epoch": [1, 2], "train_loss": [0.5, float("nan")]}
+    config = {"batch_size": 32, "seed": 3, "data": {"name": "synthetic", "source": "test"}}
+    checkpoint.save(path, net=net, theta=theta, state=state, optimizer=opt, rng=rng, epoch=2,
+                    history=history, config=config, stop_reason="plateau")
+    return net, theta, state, opt, rng
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "sub" / "run.npz"
+    net, theta, state, opt, rng = write(path)
+    saved = checkpoint.load(path)
+    assert saved.net.name == net.name and saved.net.num_params == net.num_params
+    np.testing.assert_array_equal(saved.theta, theta)
+    assert saved.theta.dtype == np.float32
+    assert saved.state.keys() == state.keys()
+    for key in state:
+        np.testing.assert_array_equal(saved.state[key], state[key])
+    restored = saved.optimizer()
+    assert restored.config() == opt.config() and restored.steps == 2
+    for key in opt.moments:
+        np.testing.assert_array_equal(restored.moments[key], opt.moments[key])
+    np.testing.assert_array_equal(saved.rng().random(5), rng.random(5))
+    assert saved.epoch == 2 and saved.stop_reason == "plateau"
+    assert saved.history["epoch"] == [1, 2] and np.isnan(saved.history["train_loss"][1])
+    assert saved.config["seed"] == 3 and saved.config["net"]["input_shape"] == list(SHAPE)
+    assert saved.config["optimizer"]["name"] == "adam"
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    _, theta, *_ = write(path)
+    assert os.listdir(tmp_path) == ["run.npz"]
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write(path, steps=5)
+    assert os.listdir(tmp_path) == ["run.npz"]  # no temporary file left behind
+    np.testing.assert_array_equal(checkpoint.load(path).theta, theta)  # old file intact
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 0.999])
+def test_truncated_file_is_refused_with_its_path(tmp_path, keep):
+    path = tmp_path / "run.npz"
+    write(path)
+    content = path.read_bytes()
+    path.write_bytes(content[:int(len(content) * keep)])
+    with pytest.raises(checkpoint.CheckpointError, match="truncated or corrupted") as error:
+        checkpoint.load(path)
+    assert str(path) in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+def test_corrupted_bytes_are_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    write(path)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 3] ^= 0xFF  # inside θ: caught by the zip CRC
+    path.write_bytes(bytes(content))
+    with pytest.raises(checkpoint.CheckpointError, match=str(path)):
+        checkpoint.load(path)
+
+
+def test_other_files_are_refused(tmp_path):
+    with pytest.raises(checkpoint.CheckpointError, match="no such checkpoint"):
+        checkpoint.load(tmp_path / "missing.npz")
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_text("not a checkpoint")
+    with pytest.raises(checkpoint.CheckpointError, match="garbage.npz"):
+        checkpoint.load(garbage)
+    other = tmp_path / "other.npz"
+    np.savez(other, theta=np.zeros(3))
+    with pytest.raises(checkpoint.CheckpointError, match="missing"):
+        checkpoint.load(other)
+
+
+def test_wrong_layout_is_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    write(path)
+    for net in (zoo.build("F1-narrow", SHAPE, CLASSES + 1), zoo.build("C1-narrow", SHAPE, 4),
+                zoo.build("F2-narrow", SHAPE, CLASSES)):
+        with pytest.raises(checkpoint.CheckpointError, match="does not match") as error:
+            checkpoint.load(path, net=net)
+        assert str(path) in str(error.value)
+
+
+def test_same_size_but_different_layout_is_refused(tmp_path):
+    from minisharp.nn import Dense, Network
+
+    two_layers = Network("A", [Dense(2), Dense(4)], (5,), 4)  # 5·2 + 2 + 2·4 + 4 = 24
+    one_layer = Network("B", [Dense(4)], (5,), 4)  # 5·4 + 4 = 24
+    assert two_layers.num_params == one_layer.num_params
+    path = tmp_path / "run.npz"
+    checkpoint.save(path, net=two_layers, theta=two_layers.init(0), state={},
+                    optimizer=optim.SGD(), rng=np.random.default_rng(0), epoch=0, history={},
+                    config={})
+    assert checkpoint.load(path, net=two_layers).epoch == 0
+    with pytest.raises(checkpoint.CheckpointError, match="layout"):
+        checkpoint.load(path, net=one_layer)
+    with pytest.raises(checkpoint.CheckpointError, match="cannot rebuild"):
+        checkpoint.load(path)  # "A" is not a zoo name

@@ -1,0 +1,185 @@
+"""Training loop: learning, determinism, bit-identical resume, stopping rules, faults, pairs."""
+
+import numpy as np
+import pytest
+
+from minisharp import checkpoint, evaluate, optim, zoo
+from minisharp import train as training
+from minisharp.data import Dataset
+
+SHAPE, CLASSES = (1, 8, 8), 4
+
+
+def synthetic(n, seed, split="train"):
+    """Four Gaussian blobs of 1×8×8 images: learnable in a few epochs by a tiny network."""
+    centres = np.random.default_rng(1234).normal(size=(CLASSES, *SHAPE))
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, CLASSES, n)
+    X = (centres[y] + 0.9 * rng.normal(size=(n, *SHAPE))).astype(np.float32)
+    return Dataset(X, y.astype(np.int64), "synthetic", split, "test", CLASSES, SHAPE)
+
+
+TRAIN, TEST = synthetic(256, 1), synthetic(128, 2, "test")
+
+
+def run(name="F1-narrow", *, seed=0, epochs=3, batch_size=64, **settings):
+    net = zoo.build(name, SHAPE, CLASSES)
+    settings.setdefault("patience", None)
+    settings.setdefault("progress", False)
+    return training.train(net, net.init(seed), TRAIN, TEST, batch_size=batch_size,
+                          max_epochs=epochs, seed=seed, **settings)
+
+
+def assert_same_run(a, b):
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert a.history.metrics() == b.history.metrics()
+    for key in a.state:
+        np.testing.assert_array_equal(a.state[key], b.state[key])
+    assert a.optimizer.steps == b.optimizer.steps
+    for key in a.optimizer.moments:
+        np.testing.assert_array_equal(a.optimizer.moments[key], b.optimizer.moments[key])
+
+
+def test_training_drives_the_loss_down():
+    net = zoo.build("F1-narrow", SHAPE, CLASSES)
+    theta0 = net.init(0)
+    initial_loss, _ = evaluate(net, theta0, TRAIN.X, TRAIN.y)
+    result = training.train(net, theta0, TRAIN, TEST, batch_size=32, max_epochs=5, seed=0,
+                            patience=None, progress=False)
+    assert initial_loss > 1.0
+    assert result.history.train_loss[-1] < 0.15
+    assert result.history.train_accuracy[-1] > 0.97
+    assert result.history.test_accuracy[-1] > 0.9
+    assert result.stop_reason == "max_epochs" and result.epochs == 5
+    assert result.theta.dtype == np.float32
+    np.testing.assert_array_equal(theta0, net.init(0))  # the caller's θ₀ is left alone
+    assert all(s > 0 for s in result.history.step_seconds)
+
+
+def test_same_seed_same_history_different_seed_differs():
+    first, second = run("C1-narrow", epochs=2), run("C1-narrow", epochs=2)
+    assert_same_run(first, second)
+    other = run("C1-narrow", seed=1, epochs=2)
+    assert other.history.train_loss != first.history.train_loss
+
+
+class StopAt:
+    """A callback that presses Ctrl-C after a given epoch."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def __call__(self, epoch, theta, history):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", ["F1-narrow", "C1-narrow"])
+def test_interrupt_and_resume_is_bit_identical(tmp_path, name):
+    whole = run(name, epochs=3)
+    path = tmp_path / "run.npz"
+    with pytest.raises(training.Interrupted) as interrupted:
+        run(name, epochs=3, checkpoint=path, callbacks=(StopAt(1),))
+    assert interrupted.value.run.epochs == 1
+    assert checkpoint.load(path).epoch == 1
+    resumed = run(name, epochs=3, checkpoint=path, resume=True)
+    assert_same_run(whole, resumed)
+    assert checkpoint.load(path).epoch == 3
+
+
+def test_raising_max_epochs_then_resuming_matches(tmp_path):
+    whole = run(epochs=3)
+    path = tmp_path / "run.npz"
+    short = run(epochs=2, checkpoint=path)
+    assert short.stop_reason == "max_epochs"
+    assert_same_run(whole, run(epochs=3, checkpoint=path, resume=True))
+
+
+def test_resume_refuses_a_different_setting(tmp_path):
+    path = tmp_path / "run.npz"
+    run(epochs=1, checkpoint=path)
+    with pytest.raises(checkpoint.CheckpointError, match="batch_size"):
+        run(epochs=2, checkpoint=path, resume=True, batch_size=32)
+    with pytest.raises(checkpoint.CheckpointError, match="does not match"):
+        run("C1-narrow", epochs=2, checkpoint=path, resume=True)
+
+
+def test_nonfinite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    path = tmp_path / "run.npz"
+
+    def poison(epoch, theta, history):
+        if epoch == 2:
+            theta[:10] = np.nan
+
+    with pytest.warns(training.NonFiniteLossWarning, match="epoch 3"):
+        result = run(epochs=5, checkpoint=path, callbacks=(poison,))
+    assert result.stop_reason == "nonfinite"
+    assert "rolled back to epoch 2" in result.message
+    assert result.epochs == 2 and np.all(np.isfinite(result.theta))
+    saved = checkpoint.load(path)
+    assert saved.epoch == 2
+    np.testing.assert_array_equal(saved.theta, result.theta)
+
+
+def test_plateau_rule():
+    assert training.epochs_without_improvement([1.0, 0.5, 0.4999, 0.6], 1e-3) == 2
+    assert training.epochs_without_improvement([1.0, 0.5, 0.4], 1e-3) == 0
+    # The first epoch improves on +inf; epochs 2 and 3 cannot beat it by 10: stop after 3.
+    result = run(epochs=10, patience=2, min_delta=10.0)
+    assert result.stop_reason == "plateau" and result.epochs == 3
+
+
+def test_a_callback_can_stop_the_run():
+    seen = []
+
+    def keep_and_stop(epoch, theta, history):
+        seen.append((epoch, theta.copy(), len(history)))
+        return epoch == 2
+
+    result = run(epochs=5, callbacks=(keep_and_stop,))
+    assert result.stop_reason == "callback" and result.epochs == 2
+    assert [(e, n) for e, _, n in seen] == [(1, 1), (2, 2)]
+    np.testing.assert_array_equal(seen[-1][1], result.theta)
+
+
+def test_used_optimizer_and_bad_settings_are_refused():
+    opt = optim.Adam()
+    opt.step(np.zeros(3, np.float32), np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="fresh optimizer"):
+        run(optimizer=opt)
+    with pytest.raises(ValueError, match="batch_size"):
+        run(batch_size=10_000)
+
+
+def test_no_progress_output_when_stderr_is_not_a_terminal(capsys):
+    run(epochs=1, progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_train_pair_shares_theta0_and_data_seed(monkeypatch):
+    calls = []
+
+    def fake_train(net, theta, train_set, test_set, **settings):
+        calls.append((theta.copy(), settings))
+        return settings["batch_size"]
+
+    monkeypatch.setattr(training, "train", fake_train)
+    net = zoo.build("F1-narrow", SHAPE, CLASSES)
+    result = training.train_pair(net, TRAIN, TEST, seed=7, sb=32, max_epochs=4)
+    assert result == (32, len(TRAIN) // 10)
+    (theta_sb, sb), (theta_lb, lb) = calls
+    np.testing.assert_array_equal(theta_sb, net.init(7))
+    np.testing.assert_array_equal(theta_lb, net.init(7))
+    assert sb["seed"] == lb["seed"] == 7 and sb["max_epochs"] == lb["max_epochs"] == 4
+    assert sb["optimizer"] is not lb["optimizer"]
+    assert sb["optimizer"].steps == lb["optimizer"].steps == 0
+
+
+def test_train_pair_runs_both_regimes(tmp_path):
+    net = zoo.build("F1-narrow", SHAPE, CLASSES)
+    small, large = training.train_pair(net, TRAIN, TEST, seed=0, sb=32, lb=128, max_epochs=2,
+                                       patience=None, progress=False, checkpoint_dir=tmp_path)
+    assert small.config["batch_size"] == 32 and large.config["batch_size"] == 128
+    assert small.optimizer.steps == 2 * 8 and large.optimizer.steps == 2 * 2
+    assert checkpoint.load(tmp_path / "lb.npz").config["batch_size"] == 128
