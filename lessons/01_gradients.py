@@ -110,7 +110,7 @@ for name, shape, classes in NETWORKS[args.size]:
     for mode in ("batchstat", "eval"):
         state = net.init_state()
 
-        def f(t, mode=mode, state=state):
+        def f(t, net=net, X=X, y=y, mode=mode, state=state):
             return minisharp.loss_and_grad(net, t, X, y, mode=mode, state=state)[0]
 
         _, grad = minisharp.loss_and_grad(net, theta, X, y, mode=mode, state=state)
