@@ -31,6 +31,7 @@ from minisharp.study import (
     RECIPES,
     load_fashion_mnist,
     mean_std,
+    measured_test_set,
     resolve,
     train_or_load_pair,
 )
@@ -84,7 +85,7 @@ for key in NETWORKS:
 
     # Figures 3 and 7: the path between the SB and LB minimisers of the first seed
     measured = {"train": (train.X[:recipe.sharpness_samples], train.y[:recipe.sharpness_samples]),
-                "test": (test.X, test.y)}
+                "test": (measured_test_set(recipe, test).X, measured_test_set(recipe, test).y)}
     paths = {}
     for path, stem in (("linear", "parametric"), ("sincos", "sincos")):
         paths[path] = landscape.interpolate(net, sb_run.theta, lb_run.theta, measured,

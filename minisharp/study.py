@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import data, zoo
-from .train import train_pair
+from .checkpoint import CheckpointError
+from .train import format_epoch, train_pair
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,15 @@ class PairRecipe:
     min_delta: float = 1e-3
     train_samples: int | None = None      # use only the first N training samples
     sharpness_samples: int = 10_000       # Metric 2.1 on the first N training samples
+    test_samples: int | None = None       # measure on the first N test samples (smoke only)
     seeds: tuple = (0,)
 
 
 RECIPES = {
     "smoke": {"F1": PairRecipe("F1-narrow", 32, 200, max_epochs=2, train_samples=2000,
-                               sharpness_samples=500),
+                               sharpness_samples=500, test_samples=500),
               "conv": PairRecipe("C1-narrow", 32, 200, max_epochs=1, train_samples=1000,
-                                 sharpness_samples=300)},
+                                 sharpness_samples=300, test_samples=300)},
     "quick": {"F1": PairRecipe("F1", None, None, max_epochs=30),
               "conv": PairRecipe("C1-narrow", 64, None, max_epochs=12, train_samples=16_000,
                                  sharpness_samples=5000)},
@@ -81,6 +83,11 @@ def resolve(recipe, train):
                    sharpness_samples=min(recipe.sharpness_samples, n))
 
 
+def measured_test_set(recipe, test):
+    """The test set a recipe measures on: all of it, or its first ``test_samples``."""
+    return test if recipe.test_samples is None else first(test, recipe.test_samples)
+
+
 def first(dataset, n):
     """The first n samples of a Dataset (a view, no copy)."""
     return replace(dataset, X=dataset.X[:n], y=dataset.y[:n]) if n < len(dataset.y) else dataset
@@ -92,10 +99,28 @@ def train_or_load_pair(recipe, train, test, seed, runs_dir, size, *, progress=Tr
     net = zoo.build(recipe.net, train.input_shape, train.num_classes)
     where = Path(runs_dir) / size / _data_tag(train) / recipe.net / f"seed{seed}"
     where.mkdir(parents=True, exist_ok=True)
-    return train_pair(
-        net, first(train, recipe.train_samples), test, seed=seed, sb=recipe.sb, lb=recipe.lb,
-        max_epochs=recipe.max_epochs, patience=recipe.patience, min_delta=recipe.min_delta,
-        checkpoint_dir=str(where), resume=True, progress=progress)
+    log = [] if not progress or sys.stderr.isatty() else [_log_epoch]
+
+    def pair():
+        return train_pair(
+            net, first(train, recipe.train_samples), measured_test_set(recipe, test), seed=seed,
+            sb=recipe.sb, lb=recipe.lb, max_epochs=recipe.max_epochs, patience=recipe.patience,
+            min_delta=recipe.min_delta, checkpoint_dir=str(where), resume=True,
+            progress=progress, callbacks=log)
+
+    try:
+        return pair()
+    except CheckpointError as error:
+        print(f"Not reusing a checkpoint from another configuration ({error}); training "
+              "this pair again.", file=sys.stderr)
+        for stale in ("sb.npz", "lb.npz"):
+            (where / stale).unlink(missing_ok=True)
+        return pair()
+
+
+def _log_epoch(epoch, theta, history):
+    """When stderr is not a terminal (a log file), one line per epoch instead of a bar."""
+    print(format_epoch(history), file=sys.stderr, flush=True)
 
 
 def _data_tag(train):

@@ -5,13 +5,15 @@ as (batch·height·width, channels). Either way the statistics are per column.
 
 Every kernel makes one parallel pass over the rows; per-column sums are accumulated in
 float64 per block of rows and combined at the end, so float32 inputs lose no accuracy in the
-statistics and results do not depend on the thread count (blocks are fixed, not per thread).
+statistics and results do not depend on the thread count (the blocks depend only on the
+number of rows, not on the threads).
 """
 
 import numpy as np
 from numba import njit, prange
 
-ROW_BLOCKS = 64  # fixed number of row blocks for reductions: deterministic, enough parallelism
+ROW_BLOCKS = 64  # at most this many row blocks per reduction: enough parallelism
+MIN_BLOCK_ROWS = 32  # small arrays get fewer blocks: thread start-up costs more than the rows
 
 
 @njit(parallel=True, cache=True)
@@ -21,7 +23,7 @@ def column_moments(x):
     var = E[(x − K)²] − (E[x − K])² with K = x[0]; accumulated in float64.
     """
     M, C = x.shape
-    nblocks = min(ROW_BLOCKS, M)
+    nblocks = max(1, min(ROW_BLOCKS, M // MIN_BLOCK_ROWS))
     rows = (M + nblocks - 1) // nblocks
     shift = x[0].astype(np.float64)
     s1 = np.zeros((nblocks, C))
@@ -56,7 +58,7 @@ def affine_relu(x, mean, scale, offset, relu, out):
 def masked_column_sums(g, x, y, mean, inv_std, relu):
     """Σ_i g'[i, c] and Σ_i g'[i, c]·x̂[i, c], with g' = g·[y > 0] (or g) and x̂ = (x − μ)/σ."""
     M, C = x.shape
-    nblocks = min(ROW_BLOCKS, M)
+    nblocks = max(1, min(ROW_BLOCKS, M // MIN_BLOCK_ROWS))
     rows = (M + nblocks - 1) // nblocks
     s1 = np.zeros((nblocks, C))
     s2 = np.zeros((nblocks, C))
