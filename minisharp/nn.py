@@ -29,6 +29,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from . import ops
+from .ops.conv import conv2d
+from .ops.pool import max_pool2d
 
 MODES = ("train", "batchstat", "eval")
 MOMENTUM = 0.9
@@ -114,8 +116,6 @@ class Conv2D(Layer):
         return (*_pooled_size(h, w, k, s, self.padding), self.filters)
 
     def forward(self, params, x, ctx):
-        from .ops.conv import conv2d
-
         W, b = params
         return conv2d(x, W, b, stride=self.stride, padding=self.padding)
 
@@ -131,8 +131,6 @@ class MaxPool2D(Layer):
         return (*_pooled_size(h, w, self.size, self.stride, self.padding), c)
 
     def forward(self, params, x, ctx):
-        from .ops.pool import max_pool2d
-
         return max_pool2d(x, size=self.size, stride=self.stride, padding=self.padding)
 
 

@@ -87,7 +87,8 @@ class Claims:
         self.items.append({"claim": label, "holds": bool(holds), "evidence": evidence})
         return holds
 
-    def report(self, stream=sys.stdout):
+    def report(self, stream=None):
+        stream = sys.stdout if stream is None else stream
         print(f"\n{self.title}", file=stream)
         for item in self.items:
             mark = "holds   " if item["holds"] else "NOT SEEN"

@@ -1,0 +1,40 @@
+"""Every lesson runs end to end at its smoke size and writes its figures and JSON."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LESSONS = {
+    "01_gradients.py": ["01_gradients.png", "01_gradients.json"],
+    "02_generalization_gap.py": ["02_accuracy_curves.png", "02_parametric_F1.png",
+                                 "02_sincos_conv.png", "02_generalization_gap.json"],
+    "03_sharpness.py": ["03_sharpness.png", "03_sharpness.json"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_lesson_smoke_run(lesson, tmp_path):
+    out, runs = tmp_path / "figures", tmp_path / "runs"
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "lessons" / lesson), "--smoke", "--quiet", "--out", str(out),
+         "--runs", str(runs)], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in LESSONS[lesson]:
+        path = out / name
+        assert path.exists() and path.stat().st_size > 1000, f"{name} missing or empty"
+    results = json.loads((out / LESSONS[lesson][-1]).read_text())
+    assert results["size"] == "smoke"
+
+
+def test_lessons_explain_themselves():
+    for lesson in LESSONS:
+        proc = subprocess.run([sys.executable, str(REPO / "lessons" / lesson), "--help"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "--full" in proc.stdout and "--smoke" in proc.stdout
