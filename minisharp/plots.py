@@ -102,12 +102,13 @@ def plot_sharpness(cells, out_png, *, title=None):
     width = 0.38
     for i, cell in enumerate(cells):
         for offset, key, colour in ((-width / 2, "sb", "tab:blue"), (width / 2, "lb", "tab:red")):
-            axis.bar(i + offset, max(cell[key], 1e-3), width, yerr=cell.get(f"{key}_std", 0),
+            std = cell.get(f"{key}_std", 0)
+            axis.bar(i + offset, max(cell[key], 1e-3), width, yerr=std if std else None,
                      color=colour, alpha=0.8, capsize=3,
                      label=("small batch" if key == "sb" else "large batch") if i == 0 else None)
             if cell.get(f"paper_{key}") is not None:
                 axis.plot(i + offset, cell[f"paper_{key}"], "k_", ms=18, mew=2,
-                          label="paper (MNIST F1)" if (i == 0 and key == "sb") else None)
+                          label="the paper" if (i == 0 and key == "sb") else None)
     axis.set_yscale("log")
     axis.set_xticks(range(len(cells)), [c["label"] for c in cells], fontsize=8)
     axis.set_ylabel("sharpness φ (Metric 2.1)")
