@@ -1,0 +1,125 @@
+"""The loss landscape between two minimisers: the paper's parametric plots (Fig. 3 and 7).
+
+Given a small-batch minimiser θ_s and a large-batch minimiser θ_l, evaluate loss and accuracy
+at points θ(α) = c_l(α) θ_l + c_s(α) θ_s along a path through both:
+
+    linear  (Fig. 3):            c_l = α,           c_s = 1 − α
+    sincos  (App. D, Fig. 7):    c_l = sin(απ/2),   c_s = cos(απ/2)
+
+Both paths give θ(0) = θ_s and θ(1) = θ_l exactly. The paper used α ∈ [−1, 2] at 25
+equally spaced points and evaluated in batches of 5000.
+"""
+
+import numpy as np
+
+PATHS = ("linear", "sincos")
+DEFAULT_ALPHAS = np.linspace(-1.0, 2.0, 25)
+
+
+def path_coefficients(alphas, path="linear"):
+    """(c_l, c_s) as float64 arrays with θ(α) = c_l θ_l + c_s θ_s.
+
+    Coefficients within 1e-12 of −1, 0 or 1 are snapped to those values, so that
+    sin(π/2) = 1 and cos(π/2) = 6e-17 give θ(1) = θ_l bit for bit.
+    """
+    alphas = np.asarray(alphas, dtype=np.float64)
+    if path == "linear":
+        c_l, c_s = alphas.copy(), 1.0 - alphas
+    elif path == "sincos":
+        c_l, c_s = np.sin(alphas * np.pi / 2), np.cos(alphas * np.pi / 2)
+    else:
+        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+    for c in (c_l, c_s):
+        nearest = np.round(c)
+        snap = (np.abs(c - nearest) < 1e-12) & (np.abs(nearest) <= 1)
+        c[snap] = nearest[snap]
+    return c_l, c_s
+
+
+def point_on_path(theta_s, theta_l, c_l, c_s):
+    """c_l θ_l + c_s θ_s in θ's dtype; exactly θ_s or θ_l when a coefficient is 0."""
+    if c_l == 0 and c_s == 1:
+        return theta_s.copy()
+    if c_l == 1 and c_s == 0:
+        return theta_l.copy()
+    mixed = c_l * theta_l.astype(np.float64) + c_s * theta_s.astype(np.float64)
+    return mixed.astype(theta_s.dtype)
+
+
+def _interpolated_state(state_s, state_l, c_l, c_s):
+    state = {}
+    for key in state_s:
+        value = c_l * np.asarray(state_l[key], dtype=np.float64) \
+            + c_s * np.asarray(state_s[key], dtype=np.float64)
+        if key.endswith(".var"):
+            # extrapolating (α outside [0, 1]) can make a variance negative
+            value = np.maximum(value, 0.0)
+        state[key] = value
+    return state
+
+
+def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path="linear",
+                mode="batchstat", chunk=5000, state_s=None, state_l=None, progress=True):
+    """Loss and accuracy of ``net`` at θ(α) along a path from θ_s (α = 0) to θ_l (α = 1).
+
+    ``datasets`` maps a name to (X, y), e.g. ``{"train": (X, y), "test": (X_t, y_t)}``; each
+    point is measured with ``minisharp.evaluate(net, θ(α), X, y, mode=mode, chunk=chunk)``
+    (dropout off, fixed consecutive chunks).
+
+    Batch norm along the path:
+
+    - ``mode="batchstat"`` (default, the paper's Keras mode=2): every chunk of every point is
+      normalised with its own statistics, recomputed at θ(α); there are no running averages
+      to interpolate.
+    - ``mode="eval"``: the running statistics are needed at every point. Give ``state_s`` and
+      ``state_l`` (the ``net.init_state()``-style dicts of the two runs); they are interpolated
+      with the same coefficients, c_l · state_l + c_s · state_s, running variances clipped at
+      0 where extrapolation would make them negative.
+
+    Returns a JSON-serialisable dict of plain lists::
+
+        {"alphas": [...], "path": "linear", "mode": "batchstat",
+         "coefficients": {"theta_l": [...], "theta_s": [...]},
+         "sets": ["train", "test"],
+         "metrics": {"train": {"loss": [...], "accuracy": [...]}, ...}}
+
+    with accuracy as a fraction in [0, 1].
+    """
+    import minisharp  # at call time: minisharp/__init__ may import this module
+
+    if mode == "train":
+        raise ValueError("interpolate measures; use mode 'batchstat' or 'eval'")
+    if mode == "eval" and (state_s is None or state_l is None):
+        raise ValueError("mode 'eval' needs the running statistics of both runs: "
+                         "state_s= and state_l=")
+    theta_s, theta_l = np.asarray(theta_s), np.asarray(theta_l)
+    if theta_s.shape != theta_l.shape or theta_s.dtype != theta_l.dtype:
+        raise ValueError(f"θ_s and θ_l differ: {theta_s.shape} {theta_s.dtype} vs "
+                         f"{theta_l.shape} {theta_l.dtype}")
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    c_l, c_s = path_coefficients(alphas, path)
+    metrics = {name: {"loss": [], "accuracy": []} for name in datasets}
+
+    steps = range(len(alphas))
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc=f"{path} path", unit="α")
+    for i in steps:
+        theta = point_on_path(theta_s, theta_l, c_l[i], c_s[i])
+        extra = {}
+        if mode == "eval":
+            extra["state"] = _interpolated_state(state_s, state_l, c_l[i], c_s[i])
+        for name, (X, y) in datasets.items():
+            loss, accuracy = minisharp.evaluate(net, theta, X, y, mode=mode, chunk=chunk,
+                                                **extra)
+            metrics[name]["loss"].append(float(loss))
+            metrics[name]["accuracy"].append(float(accuracy))
+    return {
+        "alphas": alphas.tolist(),
+        "path": path,
+        "mode": mode,
+        "coefficients": {"theta_l": c_l.tolist(), "theta_s": c_s.tolist()},
+        "sets": list(datasets),
+        "metrics": metrics,
+    }
