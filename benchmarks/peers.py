@@ -53,7 +53,7 @@ def full_loss_and_grad(model, X, y, chunk):
         loss = nn.functional.cross_entropy(model(X[i:i + chunk]), y[i:i + chunk],
                                            reduction="sum") / len(X)
         loss.backward()
-        total += float(loss)
+        total += loss.item()
     return total
 
 

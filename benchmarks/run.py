@@ -84,6 +84,17 @@ def train_flops(net, batch):
     return 2 * batch * (3 * total - first)
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def openblas_core():
     libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
     for lib in libs:
@@ -231,7 +242,7 @@ def markdown(rows, sharp, peaks, command, seconds, data_source):
     lines = [
         "# Benchmark results", "",
         f"Command: `{command}`  ", f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-        f"  ", f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"  ", f"Machine: {cpu_model()}, {os.cpu_count()} cores; "
         f"{THREADS} threads for NumPy/OpenBLAS, Numba and PyTorch  ",
         f"Versions: Python {platform.python_version()}, NumPy {np.__version__} (OpenBLAS kernel "
         f"{openblas_core()}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}), "
@@ -243,6 +254,11 @@ def markdown(rows, sharp, peaks, command, seconds, data_source):
         f"{peaks[1]:.0f} GFLOP/s  ", f"Run time: {seconds:.0f} s", "",
         "Ratio = PyTorch time / minisharp time (above 1: minisharp is faster). "
         "Medians of alternating rounds.", "",
+        f"Read the ratios with the GEMM peaks above: PyTorch's own float32 GEMM reaches "
+        f"{100 * peaks[1] / peaks[0]:.0f} % of NumPy/OpenBLAS's on this CPU, so on work that is "
+        "GEMM-bound (the F1 rows) much of minisharp's lead is the BLAS library, not the "
+        "framework. The convolution rows are the other way round: PyTorch's oneDNN "
+        "convolutions beat im2col + OpenBLAS.", "",
         "| work | minisharp ms | GFLOP/s (% of peak) | PyTorch ms | ratio | "
         "PyTorch channels-last ms | ratio |",
         "|---|---|---|---|---|---|---|",

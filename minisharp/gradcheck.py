@@ -11,12 +11,14 @@ relative error is ~1e-9 for smooth functions. Two things spoil a single step h: 
 that crosses a kink of ReLU or max-pool (large h is worse), and rounding when the directional
 derivative is small next to f itself (small h is worse). So each check tries the steps
 ``STEPS`` and reports the smallest error: a correct derivative is accurate at one of them, a
-wrong one (a missing term, a wrong sign) is off by O(1) at all of them.
+wrong one (a missing term, a wrong sign) is off by O(1) at all of them. The smallest step,
+1e-8, is there for deep nets: in C2-narrow on 28×28 images (13 ReLU layers, 5 max-pools) the
+kinks are so dense that a random step of 1e-7 often still crosses one.
 """
 
 import numpy as np
 
-STEPS = (1e-5, 1e-6, 1e-7)
+STEPS = (1e-5, 1e-6, 1e-7, 1e-8)
 
 
 def relative_error(a, b):

@@ -104,7 +104,7 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
     if progress:
         from tqdm.auto import tqdm
 
-        steps = tqdm(steps, desc=f"{path} path", unit="α")
+        steps = tqdm(steps, desc=f"{path} path", unit="α", disable=None)  # None: off if no tty
     for i in steps:
         theta = point_on_path(theta_s, theta_l, c_l[i], c_s[i])
         extra = {}

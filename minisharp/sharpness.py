@@ -269,10 +269,11 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
     ``fun_seconds`` their time); the first, f(x), doubles as the solver's start at y = 0.
     The solver is :func:`minisharp.lbfgsb.minimize_box`, which drives SciPy's compiled
     L-BFGS-B core directly (``minimize`` spends ≈ 3 µs per variable translating the bounds).
-    Peak memory beyond ``fun``'s own, at n = 1.5 M:
+    Peak memory beyond ``fun``'s own:
 
-    - full space: ≈ 250 bytes per parameter (≈ 0.4 GB): L-BFGS-B's workspace of
-      (2·maxcor + 5)·n doubles = 200 B, the box, iterate, best y and gradient the rest;
+    - full space: ≈ 290 bytes per parameter (measured: 420 MB for F1, n = 1.46 M):
+      L-BFGS-B's workspace of (2·maxcor + 5)·n doubles = 200 B, the box, iterate, best y
+      and gradient the rest;
     - subspace, p = 100: the RandomSubspace (4·n·p bytes when cached, one block otherwise)
       plus a few float64 n-vectors (point, A y, gradient) ≈ 0.6 GB cached.
 
