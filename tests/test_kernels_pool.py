@@ -5,6 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
+from strategies import pool_geometry
 
 from minisharp.kernels import pool as P
 
@@ -14,12 +15,7 @@ SETTINGS = settings(max_examples=30, deadline=None)
 @st.composite
 def pool_cases(draw):
     """(x_shape, size, stride, padding, ties): odd sizes, batch 1, non-square."""
-    padding = draw(st.sampled_from(["same", "valid"]))
-    size, stride = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    lo = size if padding == "valid" else 1
-    h, w = draw(st.integers(lo, 9)), draw(st.integers(lo, 9))
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return (n, h, w, c), size, stride, padding, draw(st.booleans())
+    return (*draw(pool_geometry()), draw(st.booleans()))
 
 
 def _input(shape, ties):

@@ -13,6 +13,7 @@ from autograd.test_util import check_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minisharp.gradcheck import relative_error
 from minisharp.ops.conv import conv2d, conv2d_grad_input, conv2d_grad_weight
 
 FD_STEP = 1e-5
@@ -29,10 +30,6 @@ def conv_cases(draw):
     n, c, f = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     seed = draw(st.integers(0, 2**16))
     return (n, h, w, c), (kh, kw, c, f), stride, padding, np.random.default_rng(seed)
-
-
-def relative_error(a, b):
-    return abs(a - b) / max(abs(a), abs(b), 1e-30)
 
 
 def directional_fd_error(fun, args, rng):

@@ -12,7 +12,9 @@ from autograd import grad, make_vjp
 from autograd.test_util import check_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import pool_geometry
 
+from minisharp.gradcheck import relative_error
 from minisharp.kernels.pool import max_pool_with_argmax
 from minisharp.ops.conv import conv2d
 from minisharp.ops.pool import max_pool2d, window_gather, window_scatter
@@ -24,21 +26,13 @@ SETTINGS = settings(max_examples=20, deadline=None)
 
 @st.composite
 def pool_cases(draw):
-    padding = draw(st.sampled_from(["same", "valid"]))
-    size, stride = draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    lo = size if padding == "valid" else 1
-    h, w = draw(st.integers(lo, 8)), draw(st.integers(lo, 8))
-    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    return (n, h, w, c), size, stride, padding, np.random.default_rng(draw(st.integers(0, 999)))
+    geometry = draw(pool_geometry(max_side=8, max_batch=2))
+    return (*geometry, np.random.default_rng(draw(st.integers(0, 999))))
 
 
 def separated_input(shape, rng):
     """Distinct values 1e-2 apart in random order (no ties, no arg-max flips under FD)."""
     return rng.permutation(np.prod(shape)).reshape(shape) * 1e-2
-
-
-def relative_error(a, b):
-    return abs(a - b) / max(abs(a), abs(b), 1e-30)
 
 
 @SETTINGS
