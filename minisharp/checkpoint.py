@@ -93,16 +93,17 @@ def generator_from_state(state):
     return np.random.Generator(bit_generator)
 
 
-def _json_default(value):
+def json_value(value):
+    """``json.dumps(default=json_value)``: NumPy arrays become lists, NumPy scalars numbers."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint's JSON fields")
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
 def _text(value):
-    return np.array(json.dumps(value, default=_json_default))
+    return np.array(json.dumps(value, default=json_value))
 
 
 def save(path, *, net, theta, state, optimizer, rng, epoch, history, config,
