@@ -1,4 +1,4 @@
-"""Hand-written optimizers on the flat parameter vector θ: SGD (with momentum) and Adam.
+"""Hand-written optimizers on the flat parameter vector θ: SGD (with momentum), Adam, Adagrad.
 
 An optimizer holds its hyperparameters, a step count and a few vectors shaped like θ (the
 moments). ``step(theta, grad)`` updates θ IN PLACE with one fused Numba pass
@@ -30,6 +30,15 @@ This equals the textbook θ ← θ − lr · m̂ / (√v̂ + ε̂) with m̂ = m/
 ε̂ = ε / √(1 − β₂ᵗ), so the difference from the textbook placement matters only while √v̂ is
 comparable to ε. At t = 1, m = (1 − β₁) g and v = (1 − β₂) g², so every coordinate moves by
 lr · g / (|g| + ε/√(1 − β₂)) ≈ lr · sign(g).
+
+Adagrad (Duchi et al. 2011, diagonal form) as Keras 1 has it — one of the optimizers the paper
+says gave similar large-batch results — with its defaults lr = 0.01, ε = 1e-8 and the sum of
+squared gradients starting at ``initial_accumulator`` = 0 (TensorFlow's Keras starts at 0.1)::
+
+    a ← a + g²;   θ ← θ − lr · g / (√a + ε)
+
+Each coordinate's step shrinks as its squared gradients add up; at t = 1 with a₀ = 0 it is
+lr · g / (|g| + ε) ≈ lr · sign(g), like Adam's first step.
 """
 
 import numpy as np
@@ -174,7 +183,38 @@ class Adam(Optimizer):
         self.steps = t
 
 
-OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+class Adagrad(Optimizer):
+    """Adagrad with Keras 1 defaults (lr 0.01, ε 1e-8). See the module doc for the maths."""
+
+    name = "adagrad"
+    slots = ("accumulator",)
+
+    def __init__(self, lr=0.01, eps=1e-8, initial_accumulator=0.0):
+        super().__init__()
+        self.lr = _positive("lr", lr)
+        self.eps = _positive("eps", eps, allow_zero=True)
+        self.initial_accumulator = _positive("initial_accumulator", initial_accumulator,
+                                             allow_zero=True)
+        if self.eps == 0 and self.initial_accumulator == 0:
+            raise ValueError("eps must be positive when initial_accumulator is 0 "
+                             "(the first step would divide 0 by 0 where g = 0)")
+
+    def config(self):
+        return {"name": self.name, "lr": self.lr, "eps": self.eps,
+                "initial_accumulator": self.initial_accumulator}
+
+    def step(self, theta, grad):
+        _check_vectors(theta, grad)
+        fresh = not self.moments
+        (accumulator,) = self._moments_for(theta)
+        if fresh:
+            accumulator.fill(self.initial_accumulator)
+        cast = theta.dtype.type
+        kernels.adagrad_update(theta, grad, accumulator, cast(self.lr), cast(self.eps))
+        self.steps += 1
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD, "adagrad": Adagrad}
 
 
 def from_config(config):

@@ -132,3 +132,86 @@ def test_bad_arguments_are_refused():
         optim.Adam().step(np.zeros(3, np.float32), np.zeros(3))
     with pytest.raises(ValueError, match="needs arrays"):
         optim.Adam().load_state_dict({"steps": 1, "velocity": np.zeros(3)})
+
+
+def test_adagrad_three_steps_against_numpy_reference():
+    lr, eps = 0.05, 1e-8
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=7)
+    grads = rng.normal(size=(3, 7))
+    grads[0, 2] = 0.0  # a zero gradient on a fresh accumulator must not move θ (0 / ε)
+    opt = optim.Adagrad(lr=lr, eps=eps)
+    expected, accumulator = theta.copy(), np.zeros(7)
+    for g in grads:
+        opt.step(theta, g)
+        accumulator = accumulator + g * g
+        expected = expected - lr * g / (np.sqrt(accumulator) + eps)
+        np.testing.assert_allclose(theta, expected, rtol=1e-14)
+    np.testing.assert_allclose(opt.moments["accumulator"], accumulator, rtol=1e-14)
+    assert opt.steps == 3
+
+
+def test_adagrad_initial_accumulator_enters_the_first_step():
+    theta = np.array([0.0, 0.0])
+    optim.Adagrad(lr=0.1, eps=0.0, initial_accumulator=0.75).step(theta, np.array([0.5, -1.0]))
+    # a = 0.75 + g² = [1.0, 1.75]; θ = −0.1 g / √a
+    np.testing.assert_allclose(theta, [-0.05, 0.1 / np.sqrt(1.75)], rtol=1e-15)
+
+
+def test_adagrad_kernel_matches_numpy_reference_float32():
+    rng = np.random.default_rng(5)
+    n = 10_001
+    theta = rng.normal(size=n).astype(np.float32)
+    accumulator = rng.random(n).astype(np.float32)
+    grad = rng.normal(size=n).astype(np.float32)
+    lr, eps = np.float32(0.01), np.float32(1e-8)
+    a_ref = accumulator + grad * grad
+    theta_ref = theta - lr * grad / (np.sqrt(a_ref) + eps)
+    kernels.adagrad_update(theta, grad, accumulator, lr, eps)
+    for got, ref in ((accumulator, a_ref), (theta, theta_ref)):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_adagrad_float32_stays_float32():
+    theta = np.ones(10, np.float32)
+    opt = optim.make("adagrad")
+    opt.step(theta, np.full(10, 0.5, np.float32))
+    assert theta.dtype == np.float32 and opt.moments["accumulator"].dtype == np.float32
+    # first step with a₀ = 0: lr·g/(|g| + ε) = 0.01 to float32 precision
+    np.testing.assert_allclose(theta, 0.99, rtol=1e-6)
+
+
+def test_adagrad_state_and_config_round_trip_continue_identically():
+    rng = np.random.default_rng(6)
+    grads = rng.normal(size=(5, 40)).astype(np.float32)
+    theta_a = rng.normal(size=40).astype(np.float32)
+    a = optim.Adagrad(lr=0.02, eps=1e-7, initial_accumulator=0.1)
+    for g in grads[:2]:
+        a.step(theta_a, g)
+    config = a.config()
+    assert config == {"name": "adagrad", "lr": 0.02, "eps": 1e-7, "initial_accumulator": 0.1}
+    b = optim.from_config(config)
+    b.load_state_dict(a.state_dict())
+    theta_b = theta_a.copy()
+    for g in grads[2:]:
+        a.step(theta_a, g)
+        b.step(theta_b, g)
+    assert b.steps == 5
+    np.testing.assert_array_equal(theta_a, theta_b)
+    np.testing.assert_array_equal(a.moments["accumulator"], b.moments["accumulator"])
+
+
+def test_adagrad_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="lr"):
+        optim.Adagrad(lr=0)
+    with pytest.raises(ValueError, match="eps"):
+        optim.Adagrad(eps=-1e-8)
+    with pytest.raises(ValueError, match="initial_accumulator"):
+        optim.Adagrad(initial_accumulator=-0.1)
+    with pytest.raises(ValueError, match="eps must be positive when initial_accumulator"):
+        optim.Adagrad(eps=0.0)
+    with pytest.raises(ValueError, match="grad must match"):
+        optim.Adagrad().step(np.zeros(3, np.float32), np.zeros(3))
+    with pytest.raises(ValueError, match="needs arrays"):
+        optim.Adagrad().load_state_dict({"steps": 1, "m": np.zeros(3)})

@@ -34,6 +34,20 @@ def adam_update(theta, grad, m, v, step_size, beta1, one_minus_beta1, beta2, one
 
 
 @njit(parallel=True, cache=True)
+def adagrad_update(theta, grad, accumulator, lr, eps):
+    """Adagrad (Duchi et al. 2011) in the Keras 1 form, ε outside the square root.
+
+        a ← a + g²
+        θ ← θ − lr · g / (√a + ε)
+    """
+    for i in prange(theta.shape[0]):
+        g = grad[i]
+        ai = accumulator[i] + g * g
+        accumulator[i] = ai
+        theta[i] -= lr * g / (np.sqrt(ai) + eps)
+
+
+@njit(parallel=True, cache=True)
 def momentum_update(theta, grad, velocity, lr, mu, nesterov):
     """SGD with momentum (Sutskever et al. 2013 in the Keras form).
 
