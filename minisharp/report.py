@@ -1,25 +1,47 @@
-"""Small helpers the lessons share: command-line sizes, tables, JSON results, claim checks.
+"""What the lessons share: command-line sizes, tables, JSON results, and claim verdicts.
 
 Every lesson runs at three sizes: ``--smoke`` (seconds; what the tests run), ``--quick`` (the
 default: minutes on a 2-core CPU) and ``--full`` (the larger run behind the README's numbers).
+
+Verdicts. A claim of the paper is checked against our run with one of three outcomes:
+*holds*, *not seen* or *within noise*. Each check states a signed ``margin`` — by how much the
+claim holds (positive: in the claim's direction) — and the ``noise``, the standard error of
+that margin; then
+
+    holds         if margin >  z · noise
+    not seen      if margin < −z · noise
+    within noise  otherwise                       (z = 2, roughly a 95 % two-sided band).
+
+With no estimate of the noise (noise = 0) the sign decides. Where the noise comes from is the
+lesson's choice and is printed with the evidence: the binomial standard error of a test
+accuracy, sqrt(a (1 − a) / n) over n test images; the spread of paired differences over seeds;
+or the spread of a sharpness value over data slices and random subspaces.
 """
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import json_value
+from .threads import set_threads, threads_from_environment
+
 SIZES = ("smoke", "quick", "full")
 REPO = Path(__file__).resolve().parent.parent
+HOLDS, NOT_SEEN, WITHIN_NOISE = "holds", "not seen", "within noise"
+VERDICTS = (HOLDS, NOT_SEEN, WITHIN_NOISE)
 
 
 def lesson_arguments(description, argv=None, extra=None):
-    """Parse the common lesson flags; ``extra(parser)`` may add the lesson's own."""
+    """Parse the common lesson flags; ``extra(parser)`` may add the lesson's own.
+
+    ``--out`` defaults to ``figures/`` only for ``--full`` (the run behind the README's
+    figures); smoke and quick runs write to ``<runs>/figures/<size>/`` so that they never
+    replace the committed figures. Lessons print where they wrote.
+    """
     parser = argparse.ArgumentParser(
         description=description.strip().splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -31,39 +53,35 @@ def lesson_arguments(description, argv=None, extra=None):
                       help="the default: minutes on a 2-core CPU")
     size.add_argument("--full", dest="size", action="store_const", const="full",
                       help="the larger run behind the README's numbers (hours)")
-    parser.add_argument("--out", type=Path, default=REPO / "figures",
-                        help="where figures and JSON results go (default: figures/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where figures and JSON results go (default: figures/ for "
+                             "--full, runs/figures/<size>/ otherwise)")
     parser.add_argument("--runs", type=Path, default=REPO / "runs",
                         help="where checkpoints go, shared between lessons (default: runs/)")
     parser.add_argument("--data", default=None, choices=("embedded", "full"),
                         help="force the embedded subset or the full Fashion-MNIST "
                              "(default: the full set when found, else the embedded subset)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="threads for BLAS and Numba (default: MINISHARP_THREADS, else one "
+                             "per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     if extra is not None:
         extra(parser)
     args = parser.parse_args(argv)
     args.size = args.size or "quick"
+    if args.out is None:
+        args.out = REPO / "figures" if args.size == "full" else args.runs / "figures" / args.size
+    try:
+        set_threads(args.threads) if args.threads is not None else threads_from_environment()
+    except ValueError as error:
+        parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
     return args
 
 
-def machine():
-    """A one-line description of where the numbers were measured."""
-    cores = os.cpu_count()
-    return f"{platform.processor() or platform.machine()}, {cores} cores, Python " \
-           f"{platform.python_version()}, NumPy {np.__version__}"
-
-
 def save_json(path, payload):
     """Write results as indented JSON (NumPy scalars and arrays converted)."""
-    def convert(value):
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        if isinstance(value, np.generic):
-            return value.item()
-        raise TypeError(f"cannot store {type(value).__name__} in JSON")
-
-    Path(path).write_text(json.dumps(payload, indent=2, default=convert) + "\n")
+    Path(path).write_text(json.dumps(payload, indent=2, default=json_value) + "\n")
     return path
 
 
@@ -76,23 +94,105 @@ def table(headers, rows):
     return "\n".join(lines)
 
 
+def mean_std(values):
+    """(mean, std) over seeds — population std, like a table of 3–5 runs — or (value, 0)."""
+    values = np.asarray(values, dtype=float)
+    return (float(values.mean()), float(values.std())) if len(values) > 1 \
+        else (float(values[0]), 0.0)
+
+
+def pct(pair):
+    """'mean ± std' of a (mean, std) pair, two decimals."""
+    return f"{pair[0]:.2f} ± {pair[1]:.2f}"
+
+
+# ----- verdicts ------------------------------------------------------------------------------
+def verdict(margin, noise, z=2.0):
+    """holds / not seen / within noise for a signed margin and its standard error (module doc)."""
+    margin, noise = float(margin), float(noise)
+    if not np.isfinite(margin) or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"need a finite margin and a finite noise ≥ 0, got {margin}, {noise}")
+    if margin > z * noise:
+        return HOLDS
+    if margin < -z * noise:
+        return NOT_SEEN
+    return WITHIN_NOISE
+
+
+def binomial_se(accuracy, n):
+    """Standard error of an accuracy measured on n independent samples: sqrt(a(1 − a)/n)."""
+    accuracy = float(accuracy)
+    if not 0 <= accuracy <= 1 or n < 1:
+        raise ValueError(f"need an accuracy in [0, 1] and n ≥ 1, got {accuracy}, {n}")
+    return float(np.sqrt(accuracy * (1 - accuracy) / n))
+
+
+def paired_se(a_values, b_values):
+    """Standard error of mean(a − b) over paired runs (seeds): std(a − b, ddof=1)/√k; 0 for k=1."""
+    diff = np.asarray(a_values, dtype=float) - np.asarray(b_values, dtype=float)
+    if diff.ndim != 1 or diff.size == 0:
+        raise ValueError("need two equally long, non-empty sequences of paired values")
+    return float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+
+
+def accuracy_drop(sb_accuracies, lb_accuracies, n_test):
+    """Claim 2, "LB test accuracy is below SB", for paired runs: (verdict, evidence).
+
+    Accuracies are fractions, one per seed. The noise is the larger of the seeds' paired
+    standard error and the binomial standard error of the mean difference over the n_test
+    images (with one seed, only the latter exists).
+    """
+    sb, lb = np.asarray(sb_accuracies, float), np.asarray(lb_accuracies, float)
+    gap = float(np.mean(sb - lb))
+    sampling = np.sqrt(np.mean([binomial_se(a, n_test) ** 2 + binomial_se(b, n_test) ** 2
+                                for a, b in zip(sb, lb)]) / len(sb))
+    noise = max(paired_se(sb, lb), float(sampling))
+    outcome = verdict(gap, noise)
+    seeds = f"{len(sb)} seed{'s' if len(sb) > 1 else ''}"
+    evidence = (f"SB {100 * sb.mean():.2f} %, LB {100 * lb.mean():.2f} %: gap "
+                f"{100 * gap:+.2f} ± {100 * noise:.2f} points (standard error; {seeds}, "
+                f"{n_test:,} test images)")
+    return outcome, evidence
+
+
+def log_ratio_verdict(sb_values, lb_values):
+    """"LB is sharper than SB" from repeated measurements of φ (seeds, slices, subspaces).
+
+    Works on log φ, where the spread of a ratio is symmetric: margin = mean log φ_LB − mean
+    log φ_SB, noise = sqrt(var_SB/k_SB + var_LB/k_LB) with sample variances (0 for one value).
+    Returns (verdict, ratio of geometric means, noise as a factor).
+    """
+    sb = np.log(np.maximum(np.asarray(sb_values, float), 1e-12))
+    lb = np.log(np.maximum(np.asarray(lb_values, float), 1e-12))
+    var = sum(v.var(ddof=1) / v.size for v in (sb, lb) if v.size > 1)
+    margin, noise = float(lb.mean() - sb.mean()), float(np.sqrt(var))
+    return verdict(margin, noise), float(np.exp(margin)), float(np.exp(noise))
+
+
 class Claims:
-    """The paper's checkable claims, each marked as holding or not, with the evidence."""
+    """The paper's checkable claims, each with a verdict and the evidence for it."""
 
     def __init__(self, title="The paper's claims, checked on this run:"):
         self.title = title
         self.items = []
 
-    def check(self, label, holds, evidence):
-        self.items.append({"claim": label, "holds": bool(holds), "evidence": evidence})
-        return holds
+    def check(self, claim, label, outcome, evidence):
+        """Record a check; ``outcome`` is a verdict or a bool (True → holds). Returns it."""
+        if isinstance(outcome, (bool, np.bool_)):
+            outcome = HOLDS if outcome else NOT_SEEN
+        if outcome not in VERDICTS:
+            raise ValueError(f"outcome must be one of {VERDICTS} or a bool, got {outcome!r}")
+        self.items.append({"claim": str(claim), "label": label, "verdict": outcome,
+                           "evidence": evidence})
+        return outcome
 
     def report(self, stream=None):
+        """Print every check (verdict, label, evidence) and return them as dicts for JSON."""
         stream = sys.stdout if stream is None else stream
         print(f"\n{self.title}", file=stream)
         for item in self.items:
-            mark = "holds   " if item["holds"] else "NOT SEEN"
-            print(f"  [{mark}] {item['claim']}\n             {item['evidence']}", file=stream)
+            print(f"  [{item['verdict'].upper():<12}] claim {item['claim']}: {item['label']}\n"
+                  f"                 {item['evidence']}", file=stream)
         return self.items
 
 

@@ -3,7 +3,21 @@ import json
 import numpy as np
 import pytest
 
-from minisharp.report import Claims, lesson_arguments, save_json, table
+from minisharp.report import (
+    HOLDS,
+    NOT_SEEN,
+    WITHIN_NOISE,
+    Claims,
+    accuracy_drop,
+    binomial_se,
+    lesson_arguments,
+    log_ratio_verdict,
+    mean_std,
+    paired_se,
+    save_json,
+    table,
+    verdict,
+)
 
 
 def test_table_aligns_columns():
@@ -16,18 +30,76 @@ def test_table_aligns_columns():
 def test_save_json_converts_numpy(tmp_path):
     path = save_json(tmp_path / "r.json", {"a": np.arange(3), "b": np.float32(1.5)})
     assert json.loads(path.read_text()) == {"a": [0, 1, 2], "b": 1.5}
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cannot store object"):
         save_json(tmp_path / "bad.json", {"x": object()})
 
 
-def test_claims_report_marks_what_holds(capsys):
+def test_mean_std():
+    assert mean_std([2.0]) == (2.0, 0.0)
+    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
+
+
+@pytest.mark.parametrize("margin, noise, expected", [
+    (1.0, 0.1, HOLDS),            # clear difference in the claim's direction
+    (0.1, 0.1, WITHIN_NOISE),     # smaller than two standard errors
+    (-0.15, 0.1, WITHIN_NOISE),
+    (-1.0, 0.1, NOT_SEEN),        # clearly reversed
+    (0.3, 0.0, HOLDS),            # no noise estimate: the sign decides
+    (-0.3, 0.0, NOT_SEEN),
+])
+def test_verdict_three_outcomes(margin, noise, expected):
+    assert verdict(margin, noise) == expected
+
+
+def test_verdict_rejects_nonsense():
+    with pytest.raises(ValueError, match="finite margin"):
+        verdict(np.nan, 1.0)
+    with pytest.raises(ValueError, match="noise ≥ 0"):
+        verdict(1.0, -1.0)
+
+
+def test_binomial_and_paired_standard_errors():
+    assert binomial_se(0.9, 10_000) == pytest.approx(0.003)
+    assert paired_se([0.9], [0.8]) == 0.0
+    # differences 0.1, 0.2, 0.3: std (ddof 1) 0.1, over sqrt(3)
+    assert paired_se([1.0, 1.0, 1.0], [0.9, 0.8, 0.7]) == pytest.approx(0.1 / np.sqrt(3))
+    with pytest.raises(ValueError, match="accuracy in"):
+        binomial_se(1.5, 10)
+
+
+def test_accuracy_drop_single_seed_uses_the_binomial_error():
+    # 0.7 points on 10,000 images: SE ≈ sqrt(2·0.09·0.91e-4)... ≈ 0.42 points → within noise
+    outcome, evidence = accuracy_drop([0.895], [0.888], 10_000)
+    assert outcome == WITHIN_NOISE and "+0.70 ±" in evidence
+    assert accuracy_drop([0.90], [0.85], 10_000)[0] == HOLDS
+    assert accuracy_drop([0.85], [0.90], 10_000)[0] == NOT_SEEN
+
+
+def test_accuracy_drop_over_seeds_uses_the_larger_error():
+    noisy = accuracy_drop([0.90, 0.89, 0.91], [0.88, 0.91, 0.87], 100_000)
+    steady = accuracy_drop([0.90, 0.90, 0.90], [0.89, 0.89, 0.89], 100_000)
+    assert noisy[0] == WITHIN_NOISE and steady[0] == HOLDS
+
+
+def test_log_ratio_verdict():
+    outcome, ratio, spread = log_ratio_verdict([1.0, 1.2], [50.0, 60.0])
+    assert outcome == HOLDS and ratio == pytest.approx(50.0) and spread > 1
+    assert log_ratio_verdict([1.0, 3.0], [1.5, 2.5])[0] == WITHIN_NOISE
+    assert log_ratio_verdict([50.0, 60.0], [1.0, 1.2])[0] == NOT_SEEN
+
+
+def test_claims_report_prints_verdicts(capsys):
     claims = Claims("Checks:")
-    assert claims.check("one", True, "because") is True
-    claims.check("two", False, "not this time")
+    assert claims.check("2", "one", True, "because") == HOLDS
+    claims.check("5", "two", WITHIN_NOISE, "close call")
+    claims.check("7", "three", False, "not this time")
     items = claims.report()
     out = capsys.readouterr().out
-    assert "[holds   ] one" in out and "[NOT SEEN] two" in out
-    assert [i["holds"] for i in items] == [True, False]
+    assert "[HOLDS       ] claim 2: one" in out and "[WITHIN NOISE] claim 5: two" in out
+    assert "[NOT SEEN    ] claim 7: three" in out
+    assert [i["verdict"] for i in items] == [HOLDS, WITHIN_NOISE, NOT_SEEN]
+    with pytest.raises(ValueError, match="outcome must be"):
+        claims.check("1", "bad", "maybe", "")
 
 
 def test_lesson_arguments_sizes_and_defaults(tmp_path):
@@ -36,3 +108,23 @@ def test_lesson_arguments_sizes_and_defaults(tmp_path):
     assert lesson_arguments("doc", ["--smoke", "--out", str(tmp_path)]).size == "smoke"
     with pytest.raises(SystemExit):
         lesson_arguments("doc", ["--smoke", "--full"])
+
+
+def test_quick_runs_do_not_write_into_the_committed_figures(tmp_path):
+    args = lesson_arguments("doc", ["--runs", str(tmp_path)])
+    assert args.out == tmp_path / "figures" / "quick" and args.out.is_dir()
+    assert lesson_arguments("doc", ["--full", "--runs", str(tmp_path)]).out.name == "figures"
+
+
+def test_lesson_threads_flag(tmp_path, capsys):
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        lesson_arguments("doc", ["--threads", "1", "--out", str(tmp_path)])
+        assert numba.get_num_threads() == 1
+        with pytest.raises(SystemExit):
+            lesson_arguments("doc", ["--threads", "0", "--out", str(tmp_path)])
+        assert "threads must be a whole number" in capsys.readouterr().err
+    finally:
+        numba.set_num_threads(before)

@@ -1,9 +1,7 @@
-from dataclasses import replace
-
 import numpy as np
 
 from minisharp import data
-from minisharp.study import RECIPES, first, mean_std, resolve, train_or_load_pair
+from minisharp.study import first, run_path
 
 
 def fake(n, source, size=4):
@@ -13,31 +11,17 @@ def fake(n, source, size=4):
                         num_classes=3, input_shape=(1, size, size))
 
 
-def test_batch_sizes_keep_the_noise_scale():
-    full = resolve(RECIPES["quick"]["F1"], fake(60_000, "/usr/share/x", size=1))
-    assert (full.sb, full.lb) == (256, 6000)
-    embedded = resolve(RECIPES["quick"]["F1"], fake(16_000, "embedded", size=1))
-    assert (embedded.sb, embedded.lb) == (64, 1600)  # N/B = 250, close to 60000/256
-
-
-def test_mean_std_and_first():
-    assert mean_std([2.0]) == (2.0, 0.0)
-    mean, std = mean_std([1.0, 3.0])
-    assert mean == 2.0 and std == 1.0
+def test_first_is_a_view_of_the_first_samples():
     ds = fake(10, "embedded")
-    assert len(first(ds, 4).y) == 4 and first(ds, 40) is ds
+    head = first(ds, 4)
+    assert len(head.y) == 4 and np.shares_memory(head.X, ds.X)
+    np.testing.assert_array_equal(head.y, ds.y[:4])
+    assert first(ds, 40) is ds and first(ds, None) is ds
 
 
-def test_pairs_are_cached_and_stale_checkpoints_retrained(tmp_path, capsys):
-    train, test = fake(64, "embedded"), replace(fake(32, "embedded"), split="test")
-    recipe = replace(RECIPES["smoke"]["F1"], sb=8, lb=16, max_epochs=1, train_samples=64,
-                     test_samples=32, sharpness_samples=32)
-    sb, lb = train_or_load_pair(recipe, train, test, 0, tmp_path, "smoke", progress=False)
-    assert sb.epochs == lb.epochs == 1
-    np.testing.assert_array_equal(
-        train_or_load_pair(recipe, train, test, 0, tmp_path, "smoke", progress=False)[0].theta,
-        sb.theta)
-    changed = replace(recipe, sb=4)
-    again, _ = train_or_load_pair(changed, train, test, 0, tmp_path, "smoke", progress=False)
-    assert again.config["batch_size"] == 4
-    assert "another configuration" in capsys.readouterr().err
+def test_run_path_names_data_network_seed_and_batch(tmp_path):
+    path = run_path(tmp_path, fake(64, "/usr/share/x"), "F1", 2, 256)
+    assert path == tmp_path / "full-64" / "F1" / "seed2" / "b256.npz"
+    assert path.parent.is_dir()
+    tagged = run_path(tmp_path, fake(64, "embedded"), "F1", 0, 8, tag="sam")
+    assert tagged == tmp_path / "embedded-64" / "F1" / "seed0" / "b8-sam.npz"
