@@ -27,6 +27,23 @@ With ``checkpoint=path`` every completed epoch is saved (atomically) and ``resum
 continues from that file: data order, dropout masks, optimizer and batch norm state all carry
 over, so an interrupted and resumed run ends bit-identical to an uninterrupted one.
 Ctrl-C leaves the last completed epoch on disk and raises :class:`Interrupted`.
+
+Training methods (``method=``, the remedies in ``minisharp.remedies``) change the loop through
+a few optional hooks, each used only when the method object has it:
+
+- ``step(net, theta, grad, X, y, optimizer, *, state, rng) -> loss``: the step rule, replacing
+  :func:`plain_step` (one ``loss_and_grad`` in mode "train", then ``optimizer.step``);
+- ``transform(X, y, rng, net, theta) -> (X, y)``: a batch transform applied before the step;
+  ``rng`` is ``default_rng([seed, TRANSFORM_STREAM, epoch, step])`` (both 0-based), so
+  resume is exact;
+- ``batch_size(epoch) -> int``: the batch size of epoch ``epoch`` (0-based), overriding
+  ``batch_size``;
+- ``lr(step) -> float``: the optimizer's learning rate before update number ``step``
+  (``optimizer.steps``, restored on resume);
+- ``config() -> dict`` (required): JSON-ready settings, stored in the checkpoint's config as
+  ``method``; resuming with a different method is refused.
+
+``method=None`` is plain training.
 """
 
 import os
@@ -44,9 +61,10 @@ from .objective import EVAL_CHUNK, evaluate, loss_and_grad
 
 MEASURE_SAMPLES = 10_000
 DROPOUT_STREAM = 1  # the dropout generator is default_rng([seed, DROPOUT_STREAM])
+TRANSFORM_STREAM = 2  # a method's batch transform draws from [seed, TRANSFORM_STREAM, epoch, step]
 # Settings that must agree between a checkpoint and the run that resumes it.
 RESUME_KEYS = ("batch_size", "seed", "optimizer", "measure_mode", "measure_samples", "chunk",
-               "dtype", "data")
+               "dtype", "data", "method")
 
 
 class NonFiniteLossWarning(RuntimeWarning):
@@ -199,7 +217,7 @@ def _restore(path, net, theta, optimizer, config):
 def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_epochs=100,
           patience=5, min_delta=1e-3, seed=0, measure_mode="batchstat",
           measure_samples=MEASURE_SAMPLES, chunk=EVAL_CHUNK, callbacks=(), checkpoint=None,
-          resume=False, progress=True):
+          resume=False, progress=True, method=None):
     """Train ``net`` from ``theta`` (not modified: training works on a copy) and return a Run.
 
     ``train_set``/``test_set`` have ``.X`` and ``.y`` (``minisharp.data.Dataset``).
@@ -211,6 +229,7 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
     ``resume=True`` continues from ``checkpoint`` if that file exists (else starts fresh).
     ``progress``: a tqdm bar per epoch on stderr, replaced by a one-line summary
     (:func:`format_epoch`) when the epoch ends; only when stderr is a terminal.
+    ``method``: a training method with the hooks in the module doc; None is plain training.
     """
     optimizer = optim.make(optimizer) if isinstance(optimizer, str) else optimizer
     optimizer = optim.Adam() if optimizer is None else optimizer
@@ -227,6 +246,7 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
         "max_epochs": int(max_epochs), "patience": patience, "min_delta": float(min_delta),
         "measure_mode": measure_mode, "measure_samples": measure_samples, "chunk": int(chunk),
         "dtype": theta.dtype.name, "data": _data_config(train_set, test_set),
+        "method": None if method is None else method.config(),
     }
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         bn_state, dropout_rng, history = _restore(checkpoint, net, theta, optimizer, config)
@@ -246,11 +266,12 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
         while reason is None:
             epoch = len(history) + 1
             started = time.perf_counter()
-            with tqdm(total=data.num_batches(n, batch_size), desc=f"epoch {epoch}", unit="step",
+            size = method.batch_size(epoch - 1) if hasattr(method, "batch_size") else batch_size
+            with tqdm(total=data.num_batches(n, size), desc=f"epoch {epoch}", unit="step",
                       leave=False, disable=not _show_progress(progress)) as bar:
-                batches = data.batches(n, batch_size, seed=seed, epoch=epoch - 1)
+                batches = data.batches(n, size, seed=seed, epoch=epoch - 1)
                 losses = _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state,
-                                      dropout_rng, bar, epoch)
+                                      dropout_rng, bar, epoch, method, seed)
                 step_seconds = time.perf_counter() - started
                 measured = measure(net, theta, train_set, test_set, mode=measure_mode,
                                    state=bn_state, samples=measure_samples, chunk=chunk)
@@ -289,16 +310,32 @@ class _NonFinite(Exception):
     pass
 
 
+def plain_step(net, theta, grad, X, y, optimizer, *, state, rng):
+    """Plain training's step rule: gradient of the batch loss in mode "train", one update.
+
+    θ is left alone when the loss is not finite. Returns the batch loss.
+    """
+    loss, _ = loss_and_grad(net, theta, X, y, mode="train", state=state, rng=rng, out=grad)
+    if np.isfinite(loss):
+        optimizer.step(theta, grad)
+    return loss
+
+
 def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, dropout_rng, bar,
-                 epoch):
-    """One optimizer step per minibatch; returns the minibatch losses."""
+                 epoch, method=None, seed=0):
+    """One step of the step rule per minibatch; returns the minibatch losses."""
+    step_rule = getattr(method, "step", plain_step)
     losses, total = [], 0.0
     for step, index in enumerate(batches):
-        loss, _ = loss_and_grad(net, theta, train_set.X[index], train_set.y[index], mode="train",
-                                state=bn_state, rng=dropout_rng, out=grad)
+        X, y = train_set.X[index], train_set.y[index]
+        if hasattr(method, "transform"):
+            rng = np.random.default_rng([int(seed), TRANSFORM_STREAM, epoch - 1, step])
+            X, y = method.transform(X, y, rng, net, theta)
+        if hasattr(method, "lr"):
+            optimizer.lr = float(method.lr(optimizer.steps))
+        loss = step_rule(net, theta, grad, X, y, optimizer, state=bn_state, rng=dropout_rng)
         if not np.isfinite(loss):
             raise _NonFinite(f"the training loss became {loss} at epoch {epoch}, step {step + 1}")
-        optimizer.step(theta, grad)
         losses.append(loss)
         total += loss
         bar.update()
