@@ -36,6 +36,7 @@ import peers  # noqa: E402
 import minisharp  # noqa: E402
 from minisharp import data, optim, sharpness, zoo  # noqa: E402
 from minisharp.kernels import conv as conv_kernels  # noqa: E402
+from minisharp.objective import network_objective  # noqa: E402
 
 THREADS = 2
 HERE = Path(__file__).resolve().parent
@@ -185,7 +186,7 @@ def sharpness_case(train, quick, torch_eval_seconds):
     is spent outside the objective, and what the same evaluations cost in PyTorch."""
     net = zoo.build("F1", train.input_shape, 10)
     n = 10000 if quick else len(train.X)
-    fun = sharpness.objective(net, train.X[:n], train.y[:n], mode="batchstat", chunk=5000)
+    fun = network_objective(net, train.X[:n], train.y[:n], mode="batchstat")
     in_fun = [0.0]
 
     def timed_fun(x):

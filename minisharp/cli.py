@@ -14,7 +14,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import data, optim, zoo
-from .objective import evaluate
+from .objective import evaluate, network_objective
 from .train import MEASURE_SAMPLES, Interrupted, format_epoch, train
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -229,7 +229,7 @@ def _sharpness(args):
 
     saved, train_set, _ = _load_with_data(args, args.checkpoint)
     X, y = train_set.X[:args.samples], train_set.y[:args.samples]
-    fun = sharpness.objective(saved.net, X, y, mode=args.mode, state=saved.state)
+    fun = network_objective(saved.net, X, y, mode=args.mode, state=saved.state)
     result = sharpness.sharpness(fun, saved.theta, args.eps, p=args.subspace, seed=args.seed,
                                  maxiter=args.maxiter)
     space = "full space" if args.subspace is None else f"random subspace p={args.subspace}"

@@ -6,8 +6,12 @@ consecutive chunks (``EVAL_CHUNK`` = 5000 by default, the batch size the paper's
 evaluate): with "batchstat" each chunk is normalised with its own statistics (the paper's Keras
 mode=2), so f is a deterministic function of θ for a fixed data set and chunk size. The mean
 over all samples is Σ_chunks (n_chunk / N) · mean_over_chunk. In mode "train" the samples given
-form one batch (chunk is ignored) — a training step.
+form one batch (chunk is ignored) — a training step. :func:`network_objective` wraps the loss of
+a network on a fixed data set as the ``fun(θ) -> (value, gradient)`` that Metric 2.1
+(:mod:`minisharp.sharpness`) and the interpolation paths (:mod:`minisharp.landscape`) take.
 """
+
+import time
 
 import numpy as np
 
@@ -87,3 +91,43 @@ def evaluate(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
 def accuracy(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
     """Fraction of samples whose largest logit is the true class."""
     return evaluate(net, theta, X, y, mode, chunk=chunk, state=state)[1]
+
+
+class NetworkObjective:
+    """f(θ) = mean cross-entropy of ``net`` over a fixed training set, and ∇f(θ) in float64.
+
+    Calls :func:`loss_and_grad` with ``mode`` and ``chunk``: the samples are taken in their
+    given order in fixed consecutive chunks of ``chunk`` (no shuffling, no augmentation, dropout
+    off), so f is a deterministic function of θ. Batch norm: ``"batchstat"`` normalises each
+    chunk with its own statistics (the paper's Keras mode=2); ``"eval"`` uses the running
+    statistics in ``state``.
+
+    ``evaluations`` counts calls and ``seconds`` the time spent in them.
+    """
+
+    def __init__(self, net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None):
+        if mode == "train":
+            raise ValueError("mode 'train' has dropout on and updates statistics: "
+                             "measure with 'batchstat' or 'eval'")
+        if mode == "eval" and state is None:
+            raise ValueError("mode 'eval' needs the batch-norm running statistics (state=)")
+        self.net, self.X, self.y = net, X, y
+        self.mode, self.chunk, self.state = mode, int(chunk), state
+        self.evaluations = 0
+        self.seconds = 0.0
+
+    def __call__(self, theta):
+        t = time.perf_counter()
+        value, gradient = loss_and_grad(self.net, theta, self.X, self.y, mode=self.mode,
+                                        chunk=self.chunk, state=self.state)
+        self.evaluations += 1
+        self.seconds += time.perf_counter() - t
+        return float(value), np.asarray(gradient, dtype=np.float64)
+
+
+def network_objective(net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None):
+    """The training objective of ``net`` on (X, y) as ``fun(θ) -> (float, float64 gradient)``.
+
+    Returns a :class:`NetworkObjective`; its ``evaluations`` attribute counts the calls.
+    """
+    return NetworkObjective(net, X, y, mode=mode, chunk=chunk, state=state)

@@ -4,6 +4,8 @@ import pytest
 import minisharp
 from minisharp import zoo
 from minisharp.gradcheck import directional_check
+from minisharp.objective import network_objective
+from minisharp.sharpness import sharpness
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +51,44 @@ def test_bad_labels_are_clear_errors(problem):
         minisharp.loss_and_grad(net, theta, X, y + 4)
     with pytest.raises(ValueError, match="measures"):
         minisharp.evaluate(net, theta, X, y, mode="train")
+
+
+def tiny_network():
+    """F1-narrow on 6 inputs and 3 classes, float64, with 10 samples in chunks of 4, 4, 2."""
+    net = zoo.build("F1-narrow", (6,), 3)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, 6))
+    y = rng.integers(0, 3, 10)
+    theta = net.init(seed=1, dtype=np.float64)
+    theta += 0.05 * rng.standard_normal(theta.size)  # move γ, β and biases off their inits
+    return net, X, y, theta
+
+
+def test_network_objective_gradient_matches_central_differences():
+    net, X, y, theta = tiny_network()
+    fun = network_objective(net, X, y, mode="batchstat", chunk=4)
+    value, gradient = fun(theta)
+    assert isinstance(value, float) and gradient.dtype == np.float64
+    assert gradient.shape == (net.num_params,)
+    direction = np.random.default_rng(5).standard_normal(theta.size)
+    direction /= np.linalg.norm(direction)
+    h = 1e-5
+    difference = (fun(theta + h * direction)[0] - fun(theta - h * direction)[0]) / (2 * h)
+    # central differences in float64: truncation O(h²) + rounding O(1e-16/h) ≈ 1e-10
+    assert difference == pytest.approx(float(gradient @ direction), rel=1e-6)
+    assert fun.evaluations == 3
+
+
+def test_network_objective_is_deterministic_and_feeds_sharpness():
+    net, X, y, theta = tiny_network()
+    fun = network_objective(net, X, y, chunk=4)
+    first, second = fun(theta), fun(theta)
+    assert first[0] == second[0]
+    np.testing.assert_array_equal(first[1], second[1])
+    result = sharpness(fun, theta.astype(np.float32), 1e-3, maxiter=3)
+    assert result.phi > 0
+    assert result.nfev == fun.evaluations - 2
+    with pytest.raises(ValueError):
+        network_objective(net, X, y, mode="train")
+    with pytest.raises(ValueError, match="state="):
+        network_objective(net, X, y, mode="eval")
