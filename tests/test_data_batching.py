@@ -51,3 +51,22 @@ def test_large_batch_is_ten_percent():
     assert data.large_batch_size(60_000) == 6000
     assert data.large_batch_size(16_000) == 1600
     assert data.large_batch_size(5) == 1
+    with pytest.raises(ValueError, match="n_train"):
+        data.large_batch_size(0)
+
+
+def test_small_batch_keeps_the_papers_samples_per_batch():
+    assert data.small_batch_size(60_000) == 256  # the paper's batch
+    assert data.small_batch_size(16_000) == 64  # 16,000 / 234 = 68.4
+    assert data.small_batch_size(1_000_000) == 256  # capped
+    assert data.small_batch_size(233) == 1 and data.small_batch_size(468) == 2
+    with pytest.raises(ValueError, match="n_train"):
+        data.small_batch_size(0)
+
+
+@given(n=st.integers(1, 10**7))
+def test_small_batch_is_the_largest_power_of_two_within_n_over_234(n):
+    b = data.small_batch_size(n)
+    assert b & (b - 1) == 0 and 1 <= b <= 256
+    assert b == 1 or b * 234 <= n
+    assert b == 256 or 2 * b * 234 > n

@@ -12,7 +12,7 @@ missing (Fashion-MNIST falls back to a subset shipped inside the package).
 """
 
 from .augment import augment
-from .batching import batches, large_batch_size, num_batches
+from .batching import batches, large_batch_size, num_batches, small_batch_size
 from .cifar import read_cifar_tarball
 from .dataset import Dataset
 from .datasets import NAMES, SPLITS, load, load_pair
@@ -37,6 +37,7 @@ __all__ = [
     "num_batches",
     "read_cifar_tarball",
     "read_idx",
+    "small_batch_size",
     "standardize",
     "write_idx",
 ]

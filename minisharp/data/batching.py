@@ -34,6 +34,31 @@ def num_batches(n: int, batch_size: int) -> int:
     return n // batch_size
 
 
+# The paper's small batch is 256 on 60,000 training images: about 234 samples per batch.
+SAMPLES_PER_SMALL_BATCH = 234
+SMALL_BATCH_CAP = 256
+
+
+def small_batch_size(n_train: int) -> int:
+    """The paper's small batch, scaled to the training set: the largest power of two ≤ n/234,
+    at most 256, at least 1 (256 on 60,000 images, 64 on 16,000).
+
+    The gradient noise of SGD/Adam grows with N/B, the number of steps per epoch; the paper's
+    60,000/256 ≈ 234 is kept on a subset by shrinking B with N, so a small-batch run on 16,000
+    images is as noisy per epoch as the paper's on 60,000. Powers of two as the paper used.
+    """
+    n_train = int(n_train)
+    if n_train < 1:
+        raise ValueError(f"n_train must be at least 1, got {n_train}")
+    ratio = n_train // SAMPLES_PER_SMALL_BATCH
+    if ratio < 1:
+        return 1
+    return min(SMALL_BATCH_CAP, 1 << (ratio.bit_length() - 1))
+
+
 def large_batch_size(n_train: int) -> int:
     """The paper's large batch: 10 % of the training set, rounded down (at least 1)."""
+    n_train = int(n_train)
+    if n_train < 1:
+        raise ValueError(f"n_train must be at least 1, got {n_train}")
     return max(1, n_train // 10)
