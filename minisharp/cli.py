@@ -27,15 +27,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+BATCH_RULES = {"sb": data.small_batch_size, "lb": data.large_batch_size}
+
+
 def _batch_size(text):
-    if text == "lb":
+    if text in BATCH_RULES:
         return text
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or 'lb', got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a positive integer, 'sb' or 'lb', got {text!r}")
     return value
 
 
@@ -76,8 +79,10 @@ def build_parser():
     p.add_argument("--net", choices=zoo.NAMES, default="F1", metavar="NAME",
                    help=f"network: {', '.join(zoo.NAMES)} (default: F1)")
     _add_data_options(p, default="fashion-mnist")
-    p.add_argument("--batch-size", type=_batch_size, default=256, metavar="B|lb",
-                   help="minibatch size, or 'lb' for 10%% of the training set (default: 256)")
+    p.add_argument("--batch-size", type=_batch_size, default="sb", metavar="B|sb|lb",
+                   help="minibatch size; 'sb': the paper's small batch scaled to keep "
+                        "N/B ≈ 234 (256 on 60,000 images); 'lb': 10%% of the training set "
+                        "(default: sb)")
     p.add_argument("--epochs", type=_positive(int), default=100, metavar="N",
                    help="maximum number of epochs (default: 100)")
     p.add_argument("--patience", type=int, default=5, metavar="N",
@@ -178,8 +183,9 @@ def _train(args):
     if os.path.exists(path) and not args.resume:
         raise ValueError(f"{path} exists; pass --resume to continue it, or choose another --out")
     train_set, test_set = _load_data(args.data, args)
-    batch_size = data.large_batch_size(len(train_set)) if args.batch_size == "lb" \
-        else args.batch_size
+    batch_size = args.batch_size
+    if batch_size in BATCH_RULES:
+        batch_size = BATCH_RULES[batch_size](len(train_set))
     net = zoo.build(args.net, train_set.input_shape, train_set.num_classes)
     settings = {} if args.lr is None else {"lr": args.lr}
     if args.optimizer == "sgd" and args.momentum:

@@ -115,6 +115,14 @@ def test_lb_batch_size_is_ten_percent(tmp_path, tiny_data, capsys):
     assert checkpoint.load(out / "checkpoint.npz").config["batch_size"] == 20
 
 
+def test_sb_batch_size_keeps_the_papers_samples_per_batch(tmp_path, tiny_data, capsys):
+    out = tmp_path / "sb"
+    argv = ["train", "--net", "F1-narrow", "--epochs", "1", "--patience", "0", "--out", str(out),
+            "--quiet"]
+    assert cli.main(argv) == 0  # --batch-size sb is the default
+    assert checkpoint.load(out / "checkpoint.npz").config["batch_size"] == 1  # 200 / 234 < 2
+
+
 def test_interpolate(tmp_path, tiny_data, capsys):
     pytest.importorskip("minisharp.landscape")
     pytest.importorskip("minisharp.plots")
