@@ -47,6 +47,12 @@ class SharpnessResult:
     eps, p   the arguments (p is None in full space)
     seconds  wall time of the whole call; fun_seconds the part spent inside ``fun``
     message  SciPy's stopping message
+    gradient_norm  ‖∇f(x)‖₂, in the full space (how far x is from stationary)
+    first_order    100·Σ_i |(Aᵀ∇f(x))_i| · ε(|(A⁺x)_i| + 1) / (1 + f(x)): the φ that the
+                   linear approximation f(x) + ∇f(x)ᵀA y alone reaches on the box, its maximum
+                   being at y_i = sign((Aᵀ∇f)_i)·upper_i. At a stationary point it is 0; at
+                   an endpoint still on a slope it is the part of φ that is slope, not
+                   curvature (to first order in ε).
     """
 
     phi: float
@@ -62,6 +68,8 @@ class SharpnessResult:
     seconds: float
     message: str
     fun_seconds: float = 0.0
+    gradient_norm: float = 0.0
+    first_order: float = 0.0
 
     def __repr__(self):
         space = "full space" if self.p is None else f"p={self.p}"
@@ -141,8 +149,10 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
         return float(value), np.asarray(gradient, dtype=np.float64)
 
     f0, gradient0 = call(x)
+    gradient_norm = float(np.linalg.norm(gradient0))
     ascent0 = gradient0 if space is None else space.rmatvec(gradient0)
     del gradient0
+    first_order = phi_from_values(f0, f0 + float(np.abs(ascent0) @ upper))
     best = {"value": f0, "y": None}
 
     def negated(y):
@@ -163,5 +173,6 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
         phi=phi_from_values(f0, fmax), f0=f0, fmax=fmax, y=y_best, nit=iterations,
         nfev=calls, lower=lower, upper=upper, eps=eps,
         p=None if space is None else int(space.p), seconds=time.perf_counter() - start,
-        message=message, fun_seconds=fun_seconds,
+        message=message, fun_seconds=fun_seconds, gradient_norm=gradient_norm,
+        first_order=first_order,
     )

@@ -235,3 +235,46 @@ def test_phi_nonnegative_and_in_box_on_indefinite_quadratics(seed, eps):
     assert result.phi >= 0
     steps = np.array(fun.points) - x
     assert np.all(np.abs(steps) <= result.upper * (1 + 1e-12))
+
+
+# ----- slope and curvature: the first-order term ---------------------------------------------
+def test_first_order_term_vanishes_at_the_minimiser_of_a_quadratic(separable):
+    h, x = separable
+    at_minimum = sharpness(quadratic(h, centre=x), x, 1e-3)
+    assert at_minimum.first_order == 0.0 and at_minimum.gradient_norm == 0.0
+    off = sharpness(quadratic(h, centre=x + 0.1), x, 1e-3)
+    assert off.first_order > 0 and off.gradient_norm > 0
+
+
+def test_first_order_term_matches_a_direct_computation_on_a_network():
+    from minisharp import zoo
+    from minisharp.objective import loss_and_grad, network_objective
+
+    net = zoo.build("F1-narrow", (1, 4, 4), 3)
+    theta = net.init(0, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    X, y = rng.random((40, 1, 4, 4)), rng.integers(0, 3, 40)
+    eps = 5e-4
+    f, g = loss_and_grad(net, theta, X, y, mode="batchstat")
+    expected = 100 * eps * np.sum(np.abs(g) * (np.abs(theta) + 1)) / (1 + f)
+    result = sharpness(network_objective(net, X, y), theta, eps)
+    assert result.first_order == pytest.approx(expected, rel=1e-10)
+    assert result.gradient_norm == pytest.approx(np.linalg.norm(g), rel=1e-10)
+    # in a subspace: Aᵀg against the box ε(|A⁺x| + 1)
+    A = rng.standard_normal((theta.size, 5))
+    box = eps * (np.abs(np.linalg.lstsq(A, theta, rcond=None)[0]) + 1)
+    in_subspace = sharpness(network_objective(net, X, y), theta, eps, A=A)
+    assert in_subspace.first_order == pytest.approx(
+        100 * np.sum(np.abs(A.T @ g) * box) / (1 + f), rel=1e-8)
+
+
+def test_first_order_term_is_what_a_linear_function_reaches():
+    # f linear: the maximum over the box is exactly the first-order term
+    c = np.array([0.5, -2.0, 1.5])
+
+    def linear(z):
+        return float(c @ z) + 1.0, c.copy()
+
+    x = np.array([1.0, 0.0, -3.0])
+    result = sharpness(linear, x, 1e-2)
+    assert result.phi == pytest.approx(result.first_order, rel=1e-9)
