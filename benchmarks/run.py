@@ -36,7 +36,7 @@ import peers  # noqa: E402
 import minisharp  # noqa: E402
 from minisharp import data, optim, sharpness, zoo  # noqa: E402
 from minisharp.kernels import conv as conv_kernels  # noqa: E402
-from minisharp.objective import network_objective  # noqa: E402
+from minisharp.objective import EVAL_CHUNK, network_objective  # noqa: E402
 
 THREADS = 2
 HERE = Path(__file__).resolve().parent
@@ -173,8 +173,8 @@ def full_gradient_case(train, quick):
     model = peers.f1()
     Xt, yt = torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(y)
     times = side_by_side({
-        "minisharp": lambda: minisharp.loss_and_grad(net, theta, X, y, chunk=5000),
-        "PyTorch": lambda: peers.full_loss_and_grad(model, Xt, yt, 5000),
+        "minisharp": lambda: minisharp.loss_and_grad(net, theta, X, y, chunk=EVAL_CHUNK),
+        "PyTorch": lambda: peers.full_loss_and_grad(model, Xt, yt, EVAL_CHUNK),
     }, rounds=3, reps=1)
     row = (f"F1 loss+gradient over {n:,} samples", n, train_flops(net, n), times)
     print_row(row)

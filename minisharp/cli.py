@@ -14,7 +14,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import data, optim, zoo
-from .objective import evaluate, network_objective
+from .objective import EVAL_CHUNK, evaluate, network_objective
 from .train import MEASURE_SAMPLES, Interrupted, format_epoch, train
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -101,7 +101,7 @@ def build_parser():
                    help="seed of θ₀, the data order and dropout (default: 0)")
     p.add_argument("--measure-mode", choices=("batchstat", "eval"), default="batchstat",
                    help="batch norm when measuring loss and accuracy: statistics of each "
-                        "5000-sample chunk (the paper's code) or running averages "
+                        f"{EVAL_CHUNK}-sample chunk (the paper's code) or running averages "
                         "(default: batchstat)")
     p.add_argument("--out", required=True, metavar="DIR",
                    help=f"output directory; the run is saved as DIR/{CHECKPOINT_NAME}")
@@ -119,8 +119,8 @@ def build_parser():
     p.add_argument("checkpoint", metavar="CKPT", help="checkpoint file (.npz)")
     _add_data_options(p)
     p.add_argument("--mode", choices=("batchstat", "eval"), default="batchstat",
-                   help="batch norm statistics: per 5000-sample chunk or running (default: "
-                        "batchstat)")
+                   help=f"batch norm statistics: per {EVAL_CHUNK}-sample chunk or running "
+                        "(default: batchstat)")
     p.add_argument("--samples", type=_positive(int), metavar="N",
                    help="use only the first N training samples (default: all)")
     p.set_defaults(handler=_evaluate)

@@ -7,10 +7,13 @@ at points θ(α) = c_l(α) θ_l + c_s(α) θ_s along a path through both:
     sincos  (App. D, Fig. 7):    c_l = sin(απ/2),   c_s = cos(απ/2)
 
 Both paths give θ(0) = θ_s and θ(1) = θ_l exactly. The paper used α ∈ [−1, 2] at 25
-equally spaced points and evaluated in batches of 5000.
+equally spaced points and evaluated in batches of 5000 (``EVAL_CHUNK``).
 """
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from .objective import EVAL_CHUNK, evaluate
 
 PATHS = ("linear", "sincos")
 DEFAULT_ALPHAS = np.linspace(-1.0, 2.0, 25)
@@ -59,7 +62,7 @@ def _interpolated_state(state_s, state_l, c_l, c_s):
 
 
 def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path="linear",
-                mode="batchstat", chunk=5000, state_s=None, state_l=None, progress=True):
+                mode="batchstat", chunk=EVAL_CHUNK, state_s=None, state_l=None, progress=True):
     """Loss and accuracy of ``net`` at θ(α) along a path from θ_s (α = 0) to θ_l (α = 1).
 
     ``datasets`` maps a name to (X, y), e.g. ``{"train": (X, y), "test": (X_t, y_t)}``; each
@@ -85,8 +88,6 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
 
     with accuracy as a fraction in [0, 1].
     """
-    import minisharp  # at call time: minisharp/__init__ may import this module
-
     if mode == "train":
         raise ValueError("interpolate measures; use mode 'batchstat' or 'eval'")
     if mode == "eval" and (state_s is None or state_l is None):
@@ -102,8 +103,6 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
 
     steps = range(len(alphas))
     if progress:
-        from tqdm.auto import tqdm
-
         steps = tqdm(steps, desc=f"{path} path", unit="α", disable=None)  # None: off if no tty
     for i in steps:
         theta = point_on_path(theta_s, theta_l, c_l[i], c_s[i])
@@ -111,8 +110,7 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
         if mode == "eval":
             extra["state"] = _interpolated_state(state_s, state_l, c_l[i], c_s[i])
         for name, (X, y) in datasets.items():
-            loss, accuracy = minisharp.evaluate(net, theta, X, y, mode=mode, chunk=chunk,
-                                                **extra)
+            loss, accuracy = evaluate(net, theta, X, y, mode=mode, chunk=chunk, **extra)
             metrics[name]["loss"].append(float(loss))
             metrics[name]["accuracy"].append(float(accuracy))
     return {

@@ -6,8 +6,8 @@ one optimizer step on each with ``loss_and_grad(mode="train")``: batch statistic
 (from a generator seeded by ``seed``), batch norm running statistics updated.
 
 After every epoch f is *measured* with dropout off in ``measure_mode`` ("batchstat" by
-default: each chunk of 5000 samples normalised with its own statistics, as the paper's Keras
-code did; "eval" uses the running statistics):
+default: each chunk of ``EVAL_CHUNK`` = 5000 samples normalised with its own statistics, as
+the paper's Keras code did; "eval" uses the running statistics):
 
 - train loss/accuracy on the first ``measure_samples`` (10,000) samples of the training set — a
   fixed subset, so that measuring costs a bounded time per epoch and is the same slice the
