@@ -29,6 +29,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from . import ops
+from .kernels.geometry import window_geometry
 from .ops.conv import conv2d
 from .ops.pool import max_pool2d
 
@@ -113,7 +114,8 @@ class Conv2D(Layer):
             ParamSpec("W", (k, k, c, self.filters), "glorot", k * k * c, k * k * self.filters),
             ParamSpec("b", (self.filters,), "zeros"),
         )
-        return (*_pooled_size(h, w, k, s, self.padding), self.filters)
+        out_h, out_w, _, _ = window_geometry(h, w, k, k, s, self.padding)
+        return (out_h, out_w, self.filters)
 
     def forward(self, params, x, ctx):
         W, b = params
@@ -128,7 +130,9 @@ class MaxPool2D(Layer):
 
     def build(self, in_shape):
         h, w, c = in_shape
-        return (*_pooled_size(h, w, self.size, self.stride, self.padding), c)
+        size, stride = self.size, self.stride
+        out_h, out_w, _, _ = window_geometry(h, w, size, size, stride, self.padding)
+        return (out_h, out_w, c)
 
     def forward(self, params, x, ctx):
         return max_pool2d(x, size=self.size, stride=self.stride, padding=self.padding)
@@ -195,16 +199,6 @@ class Flatten(Layer):
 
     def forward(self, params, x, ctx):
         return anp.reshape(x, (x.shape[0], -1))
-
-
-def _pooled_size(h, w, k, s, padding):
-    if padding == "same":
-        return (-(-h // s), -(-w // s))
-    if padding == "valid":
-        if h < k or w < k:
-            raise ValueError(f"'valid' window {k} larger than input {h}×{w}")
-        return ((h - k) // s + 1, (w - k) // s + 1)
-    raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
 
 
 def _fuse_bn_relu(layers):

@@ -1,7 +1,6 @@
 """Numba conv kernels against plain NumPy references, float64, hypothesis-drawn shapes."""
 
 import contextlib
-import math
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minisharp.kernels import conv as K
+from minisharp.kernels.geometry import window_geometry
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -45,8 +45,7 @@ def _rng(*shapes):
 def reference_padded(x, kh, kw, stride, padding):
     """x zero-padded as the kernels pad it, plus (Ho, Wo)."""
     n, h, w, c = x.shape
-    out_h, top = K.output_size_and_padding(h, kh, stride, padding)
-    out_w, left = K.output_size_and_padding(w, kw, stride, padding)
+    out_h, out_w, top, left = window_geometry(h, w, kh, kw, stride, padding)
     big_h = max(h + top, (out_h - 1) * stride + kh)
     big_w = max(w + left, (out_w - 1) * stride + kw)
     x_pad = np.zeros((n, big_h, big_w, c))
@@ -77,23 +76,6 @@ def reference_grad_input(g, w, x_shape, stride, padding):
             x_pad[:, i * stride:i * stride + kh, j * stride:j * stride + kw] += np.einsum(
                 "nf,pqcf->npqc", g[:, i, j], w)
     return x_pad[:, top:top + x_shape[1], left:left + x_shape[2]]
-
-
-@pytest.mark.parametrize("size,kernel,stride", [(28, 5, 1), (14, 5, 1), (28, 3, 2),
-                                                (7, 3, 2), (9, 4, 3), (5, 7, 1)])
-def test_same_padding_matches_tensorflow_formula(size, kernel, stride):
-    out, before = K.output_size_and_padding(size, kernel, stride, "same")
-    total = max((out - 1) * stride + kernel - size, 0)
-    assert out == math.ceil(size / stride)
-    assert before == total // 2
-
-
-def test_valid_output_size_and_errors():
-    assert K.output_size_and_padding(9, 4, 2, "valid") == (3, 0)
-    with pytest.raises(ValueError):
-        K.output_size_and_padding(3, 4, 1, "valid")
-    with pytest.raises(ValueError):
-        K.output_size_and_padding(3, 1, 1, "full")
 
 
 @SETTINGS

@@ -8,6 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from strategies import pool_geometry
 
 from minisharp.kernels import pool as P
+from minisharp.kernels.geometry import window_geometry
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -29,7 +30,7 @@ def reference_pool(x, size, stride, padding):
     """(y, argmax) by sliding windows over a −inf padded copy; np.argmax takes the first
     maximum in row-major (p, q) order."""
     n, h, w, c = x.shape
-    out_h, out_w, top, left = P.max_pool_geometry(x.shape, size, stride, padding)
+    out_h, out_w, top, left = window_geometry(h, w, size, size, stride, padding)
     big_h = max(h + top, (out_h - 1) * stride + size)
     big_w = max(w + left, (out_w - 1) * stride + size)
     x_pad = np.full((n, big_h, big_w, c), -np.inf)

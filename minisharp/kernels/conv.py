@@ -61,6 +61,8 @@ import threading
 import numpy as np
 from numba import njit, prange
 
+from .geometry import window_geometry
+
 #: Upper bound on the im2col buffer (bytes); larger batches are processed in sample chunks.
 COLUMN_BUFFER_BYTES = 16 * 2**20
 #: Layers with K = kh·kw·C at most this use direct loops instead of im2col + GEMM.
@@ -69,27 +71,6 @@ DIRECT_LOOPS_MAX_K = 128
 DIRECT_LOOPS_TASKS = 8
 
 _workspace = threading.local()
-
-
-def output_size_and_padding(size, kernel, stride, padding):
-    """Return (out_size, pad_before) along one spatial axis.
-
-    "valid": out = floor((size − kernel) / stride) + 1, no padding.
-    "same" (TensorFlow/Keras): out = ceil(size / stride),
-    pad_total = max((out − 1)·stride + kernel − size, 0), pad_before = pad_total // 2
-    (the extra pad, if odd, goes after).
-    """
-    if stride < 1 or kernel < 1:
-        raise ValueError(f"stride and kernel must be >= 1, got {stride}, {kernel}")
-    if padding == "valid":
-        if size < kernel:
-            raise ValueError(f"'valid' window {kernel} larger than input {size}")
-        return (size - kernel) // stride + 1, 0
-    if padding == "same":
-        out = -(-size // stride)
-        pad_total = max((out - 1) * stride + kernel - size, 0)
-        return out, pad_total // 2
-    raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
 
 
 @njit(parallel=True, cache=True)
@@ -241,8 +222,8 @@ class _Geometry:
         if c != c_w:
             raise ValueError(f"input has {c} channels, weights expect {c_w}")
         self.kh, self.kw, self.stride = kh, kw, int(stride)
-        self.out_h, self.pad_top = output_size_and_padding(h, kh, self.stride, padding)
-        self.out_w, self.pad_left = output_size_and_padding(w, kw, self.stride, padding)
+        self.out_h, self.out_w, self.pad_top, self.pad_left = window_geometry(
+            h, w, kh, kw, self.stride, padding)
         self.k = kh * kw * c
         self.n, self.f = n, f
         rows_per_sample = self.out_h * self.out_w

@@ -5,7 +5,7 @@ For x of shape (N, H, W, C), a window ``size`` × ``size`` and a stride s,
     y[n, i, j, c] = max_{0 ≤ p, q < size} x_pad[n, i·s + p, j·s + q, c],
 
 where "same" padding (TensorFlow semantics, the output size and offsets of
-:func:`minisharp.kernels.conv.output_size_and_padding`) pads with −inf, so padding never
+:mod:`minisharp.kernels.geometry`) pads with −inf, so padding never
 wins, and "valid" does not pad. Every "same" window holds at least one real element.
 
 The forward kernel also records, for each output element, the flat spatial index
@@ -23,7 +23,7 @@ several outputs may route to one input: the scatter runs one sample per parallel
 import numpy as np
 from numba import njit, prange
 
-from minisharp.kernels.conv import output_size_and_padding
+from .geometry import window_geometry
 
 
 @njit(parallel=True, cache=True)
@@ -77,17 +77,10 @@ def scatter_add_at(g, argmax, dx_flat):
     return dx_flat
 
 
-def max_pool_geometry(x_shape, size, stride, padding):
-    """(out_h, out_w, pad_top, pad_left) for pooling an (N, H, W, C) input."""
-    _, height, width, _ = x_shape
-    out_h, pad_top = output_size_and_padding(height, size, stride, padding)
-    out_w, pad_left = output_size_and_padding(width, size, stride, padding)
-    return out_h, out_w, pad_top, pad_left
-
-
 def max_pool_with_argmax(x, size=3, stride=2, padding="same"):
     """Return (y, argmax) for a contiguous float array x of shape (N, H, W, C)."""
-    out_h, out_w, pad_top, pad_left = max_pool_geometry(x.shape, size, stride, padding)
+    out_h, out_w, pad_top, pad_left = window_geometry(x.shape[1], x.shape[2], size, size, stride,
+                                                      padding)
     shape = (x.shape[0], out_h, out_w, x.shape[3])
     y = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int32)

@@ -5,7 +5,7 @@ Layout is NHWC: x (N, H, W, C), W (kh, kw, C, F), b (F,), y (N, Ho, Wo, F), and
     y[n, i, j, f] = b[f] + Σ_{p, q, c} x_pad[n, i·s + p, j·s + q, c] · W[p, q, c, f]
 
 (cross-correlation; "same" padding in the TensorFlow/Keras sense, "valid" without padding;
-see :func:`minisharp.kernels.conv.output_size_and_padding`).
+see :mod:`minisharp.kernels.geometry`).
 
 The map (x, W) ↦ y − b is bilinear, so both parts of its VJP are again bilinear maps of the
 same family. Writing conv(x, W) for the bias-free output and ⟨·,·⟩ for the sum of products:
