@@ -14,19 +14,32 @@ Layout of the archive::
     epoch                 completed epochs (int64 scalar)
     config, history, rng, stop_reason, format   JSON text (0-d unicode arrays)
 
-Writes are atomic: the archive goes to a temporary file in the destination directory, is
-flushed to disk, then ``os.replace``d over the old one, so a crash or Ctrl-C mid-write leaves
-the previous checkpoint intact. Reading anything unexpected — a truncated or corrupted file
-(zip CRCs are checked), a missing field, a θ whose layout does not match the network — raises
-:class:`CheckpointError`, a ``ValueError`` whose message starts with the path.
+Writes are atomic: the archive goes to a temporary file ``.<name>.<random>.tmp`` in the
+destination directory, is flushed to disk, then ``os.replace``d over the old one, so a crash or
+Ctrl-C mid-write leaves the previous checkpoint intact. One run writes one checkpoint:
+:func:`exclusive` holds a lock on it for the run (training takes it), refuses a second writer
+at once, and removes the temporary files that killed writes left behind.
+
+Reading anything unexpected — a truncated or corrupted file (zip CRCs are checked), a missing
+field or one of the wrong type, a θ whose layout does not match the network or that is not
+finite — raises :class:`CheckpointError`, a ``ValueError`` whose one-line message starts with
+the path.
 """
 
+import contextlib
+import glob
 import json
 import os
+import struct
 import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock is taken
+    fcntl = None
 
 import numpy as np
 
@@ -41,7 +54,11 @@ class CheckpointError(ValueError):
 
     def __init__(self, path, reason):
         self.path = str(path)
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path}: {' '.join(str(reason).split())}")  # always one line
+
+
+class CheckpointBusy(CheckpointError):
+    """Another process holds the write lock of this checkpoint (see :func:`exclusive`)."""
 
 
 def net_config(net):
@@ -132,9 +149,9 @@ def save(path, *, net, theta, state, optimizer, rng, epoch, history, config,
         "stop_reason": _text(stop_reason),
         "format": _text(FORMAT),
     }
-    directory = os.path.dirname(os.path.abspath(path))
+    directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=directory)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
@@ -150,18 +167,149 @@ def save(path, *, net, theta, state, optimizer, rng, epoch, history, config,
         raise
 
 
+def exclusive(path):
+    """Hold the write lock of checkpoint ``path`` for a ``with`` block (one writer per file).
+
+    The lock is an advisory ``flock`` on ``.<name>.lock`` beside the checkpoint, so the system
+    releases it when its process dies: a killed run never leaves a stale lock. A second process
+    asking for it gets :class:`CheckpointBusy` at once (naming the holder's process id)
+    instead of silently interleaving its epochs with the first run's. On entry the temporary
+    files of killed writes of this checkpoint are removed (no one else can be writing them).
+    Re-entrant within one process; POSIX only (elsewhere no lock is taken). A directory that
+    cannot hold the checkpoint raises :class:`CheckpointError` here, before any work is done.
+    """
+    return _Lock(os.path.abspath(os.fspath(path)))
+
+
+class _Lock(contextlib.AbstractContextManager):
+    held = {}  # absolute checkpoint path -> [lock file descriptor, depth], this process
+
+    def __init__(self, path):
+        self.path = path
+        directory, name = os.path.split(path)
+        self.lock_path = os.path.join(directory, f".{name}.lock")
+
+    def __enter__(self):
+        if self.path in self.held:
+            self.held[self.path][1] += 1
+            return self
+        directory = os.path.dirname(self.path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd = self._acquire() if fcntl is not None else None
+        except CheckpointBusy:
+            raise
+        except OSError as error:
+            where = error.filename or directory
+            reason = ("not a directory" if isinstance(error, (FileExistsError, NotADirectoryError))
+                      else error.strerror or str(error))
+            raise CheckpointError(self.path, f"cannot write a checkpoint here ({where}: "
+                                             f"{reason})") from None
+        self.held[self.path] = [fd, 1]
+        prefix = glob.escape(os.path.join(directory, "." + os.path.basename(self.path)))
+        for leftover in glob.glob(prefix + ".*.tmp"):
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
+        return self
+
+    def _acquire(self):
+        while True:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.read(fd, 32).decode(errors="replace").strip()
+                os.close(fd)
+                who = f"another run (process {owner})" if owner.isdigit() else "another run"
+                raise CheckpointBusy(self.path, f"{who} is writing this checkpoint; wait for "
+                                                "it to end or write elsewhere") from None
+            try:  # the previous holder may have removed the file between our open and flock
+                current = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+                return fd
+            os.close(fd)
+
+    def __exit__(self, *exc_info):
+        entry = self.held[self.path]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self.held[self.path]
+            if entry[0] is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.lock_path)  # while still locked: no one can have it yet
+                os.close(entry[0])
+        return False
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+# What reading a damaged archive can raise, from zipfile, zlib and numpy's .npy header parser.
+_DAMAGED = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
+            struct.error, NotImplementedError, RuntimeError, OverflowError, MemoryError)
+
+
 def _read_arrays(path):
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not a checkpoint archive")
-            return {name: archive[name] for name in archive.files}
+        with open(path, "rb") as handle:
+            magic = handle.read(len(_NPY_MAGIC))
     except FileNotFoundError:
         raise CheckpointError(path, "no such checkpoint file") from None
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+    except IsADirectoryError:
+        raise CheckpointError(path, "a directory, not a checkpoint file") from None
+    except OSError as error:
+        raise CheckpointError(path, f"cannot read it ({error.strerror or error})") from None
+    if magic.startswith(_NPY_MAGIC):
+        raise CheckpointError(path, "a single NumPy array (.npy), not a checkpoint (an .npz "
+                                    "archive written by minisharp)")
+    if not magic.startswith(_ZIP_MAGIC):
+        what = "an empty file" if not magic else "not an .npz archive"
+        raise CheckpointError(path, f"not a minisharp checkpoint ({what})")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except _DAMAGED as error:
+        if isinstance(error, ValueError) and "pickle" in str(error):
+            raise CheckpointError(path, "holds pickled Python objects, which minisharp "
+                                        "checkpoints never contain; not loaded") from None
         raise CheckpointError(
             path, f"not a readable minisharp checkpoint (truncated or corrupted?): {error}"
         ) from None
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray):
+            raise CheckpointError(path, f"not a minisharp checkpoint ({name} is not an array)")
+    return arrays
+
+
+def _json_fields(path, arrays):
+    fields = {}
+    for key in _JSON_FIELDS:
+        value = arrays[key]
+        if value.shape != () or value.dtype.kind != "U":
+            raise CheckpointError(path, f"field {key} is {value.dtype}{value.shape}, expected "
+                                        "JSON text")
+        try:
+            fields[key] = json.loads(str(value[()]))
+        except (ValueError, RecursionError) as error:
+            raise CheckpointError(path, f"field {key} is not JSON: {error}") from None
+    kinds = {"config": dict, "history": dict, "rng": dict, "stop_reason": (str, type(None))}
+    for key, kind in kinds.items():
+        if not isinstance(fields[key], kind):
+            raise CheckpointError(path, f"field {key} is a {type(fields[key]).__name__}")
+    if any(not isinstance(v, list) for v in fields["history"].values()):
+        raise CheckpointError(path, "field history must map names to lists")
+    return fields
+
+
+def _whole_number(path, arrays, key):
+    value = arrays[key]
+    if value.shape != () or value.dtype.kind not in "iu" or value < 0:
+        raise CheckpointError(path, f"{key} is {value.dtype}{value.shape} {value!r}, expected a "
+                                    "whole number ≥ 0")
+    return int(value)
 
 
 def load(path, net=None):
@@ -169,37 +317,46 @@ def load(path, net=None):
 
     Without ``net`` the network is rebuilt from the stored config with ``zoo.build``; pass
     ``net`` for a network built some other way (its layout must match the stored one).
-    Raises :class:`CheckpointError` for an unreadable file or a layout mismatch.
+    Everything the returned :class:`Checkpoint` offers is checked here (θ finite, optimizer and
+    generator rebuildable), so a checkpoint that loads can be used. Raises
+    :class:`CheckpointError` for an unreadable file or a mismatch.
     """
     path = os.fspath(path)
     arrays = _read_arrays(path)
     missing = [k for k in ("theta", "epoch", "optimizer/steps", *_JSON_FIELDS) if k not in arrays]
     if missing:
         raise CheckpointError(path, f"not a minisharp checkpoint (missing {', '.join(missing)})")
-    try:
-        fields = {k: json.loads(str(arrays[k][()])) for k in _JSON_FIELDS}
-    except (ValueError, IndexError) as error:
-        raise CheckpointError(path, f"unreadable JSON field: {error}") from None
+    fields = _json_fields(path, arrays)
     if fields["format"] != FORMAT:
         raise CheckpointError(path, f"unknown format {fields['format']!r}, expected {FORMAT!r}")
     config = fields["config"]
-    try:
-        stored = config["net"]
-        if net is None:
+    stored = config.get("net")
+    if not isinstance(stored, dict):
+        raise CheckpointError(path, "the config does not describe the network")
+    if net is None:
+        try:
             net = zoo.build(stored["name"], tuple(stored["input_shape"]), stored["num_classes"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(path, f"cannot rebuild the network from the config: {error}") \
-            from None
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise CheckpointError(path, f"cannot rebuild the network from the config: {error}") \
+                from None
     theta = arrays["theta"]
+    epoch = _whole_number(path, arrays, "epoch")
     bn_state = {k[3:]: v for k, v in arrays.items() if k.startswith("bn/")}
-    optimizer_state = {k[10:]: v for k, v in arrays.items() if k.startswith("optimizer/")}
-    optimizer_state["steps"] = int(optimizer_state["steps"])
+    optimizer_state = {k[10:]: v for k, v in arrays.items()
+                       if k.startswith("optimizer/") and k != "optimizer/steps"}
     _check_layout(path, net, stored, theta, bn_state, optimizer_state)
-    return Checkpoint(
+    optimizer_state["steps"] = _whole_number(path, arrays, "optimizer/steps")
+    saved = Checkpoint(
         path=path, net=net, theta=theta, state=bn_state, optimizer_state=optimizer_state,
-        rng_state=fields["rng"], epoch=int(arrays["epoch"]), history=fields["history"],
+        rng_state=fields["rng"], epoch=epoch, history=fields["history"],
         config=config, stop_reason=fields["stop_reason"],
     )
+    for part, rebuild in (("optimizer", saved.optimizer), ("dropout generator", saved.rng)):
+        try:
+            rebuild()
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise CheckpointError(path, f"cannot rebuild the {part}: {error!r}") from None
+    return saved
 
 
 def _check_layout(path, net, stored, theta, bn_state, optimizer_state):
@@ -216,8 +373,14 @@ def _check_layout(path, net, stored, theta, bn_state, optimizer_state):
     if set(bn_state) != set(expected):
         refuse(f"batch norm statistics {sorted(bn_state)} != {sorted(expected)}")
     for key, value in bn_state.items():
-        if value.shape != expected[key].shape:
-            refuse(f"batch norm statistic {key} has shape {value.shape}")
+        if value.shape != expected[key].shape or value.dtype.kind != "f":
+            refuse(f"batch norm statistic {key} is {value.dtype}{value.shape}")
     for key, value in optimizer_state.items():
-        if key != "steps" and (value.shape != theta.shape or value.dtype != theta.dtype):
+        if value.shape != theta.shape or value.dtype != theta.dtype:
             refuse(f"optimizer state {key} is {value.dtype}{value.shape}")
+    bad = sum(int(np.count_nonzero(~np.isfinite(a)))
+              for a in (theta, *bn_state.values(), *optimizer_state.values()))
+    if bad:
+        raise CheckpointError(path, f"holds {bad} non-finite values (NaN or infinity) in θ, "
+                                    "batch norm or optimizer state; a trained run never saves "
+                                    "those")

@@ -1,6 +1,10 @@
 """Checkpoints: round trip, atomic writes, and clear refusals of damaged or mismatched files."""
 
+import contextlib
 import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -124,3 +128,106 @@ def test_same_size_but_different_layout_is_refused(tmp_path):
         checkpoint.load(path, net=one_layer)
     with pytest.raises(checkpoint.CheckpointError, match="cannot rebuild"):
         checkpoint.load(path)  # "A" is not a zoo name
+
+
+def test_a_single_array_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "theta.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(checkpoint.CheckpointError, match=r"single NumPy array \(\.npy\)"):
+        checkpoint.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint" * 4, b"\x80\x04K\x01."])
+def test_garbage_is_refused_without_advice_to_unpickle(tmp_path, content):
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(content)
+    with pytest.raises(checkpoint.CheckpointError, match="not a minisharp checkpoint") as error:
+        checkpoint.load(path)
+    assert "pickle" not in str(error.value) and "\n" not in str(error.value)
+
+
+def test_pickled_member_is_refused_by_name(tmp_path):
+    path = tmp_path / "run.npz"
+    write(path)
+    arrays = dict(np.load(path))
+    arrays["history"] = np.array([{"epoch": [1]}], dtype=object)
+    np.savez(path, **arrays)
+    with pytest.raises(checkpoint.CheckpointError, match="Python objects") as error:
+        checkpoint.load(path)
+    assert "allow_pickle" not in str(error.value)
+
+
+def test_non_finite_theta_is_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    write(path)
+    arrays = dict(np.load(path))
+    arrays["theta"][[3, 7]] = [np.nan, np.inf]
+    np.savez(path, **arrays)
+    with pytest.raises(checkpoint.CheckpointError, match="2 non-finite"):
+        checkpoint.load(path)
+
+
+HOLD_LOCK = """
+import sys
+from minisharp import checkpoint
+with checkpoint.exclusive(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(path):
+    """Another process holding the write lock of ``path`` until the block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def test_a_second_writer_is_refused_at_once(tmp_path):
+    path = tmp_path / "run.npz"
+    with lock_held_elsewhere(path) as pid:
+        with pytest.raises(checkpoint.CheckpointBusy, match=f"another run \\(process {pid}\\)"):
+            with checkpoint.exclusive(path):
+                pass
+    with checkpoint.exclusive(path):  # released when the holder ends
+        write(path)
+    assert os.listdir(tmp_path) == ["run.npz"]  # the lock file goes with the lock
+
+
+KILLED_WRITE = """
+import os, signal, sys
+import numpy as np
+from minisharp import checkpoint, optim, zoo
+net = zoo.build("F1-narrow", (1, 8, 8), 4)
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # die mid-write
+checkpoint.save(sys.argv[1], net=net, theta=net.init(0), state=net.init_state(),
+                optimizer=optim.SGD(), rng=np.random.default_rng(0), epoch=0, history={},
+                config={})
+"""
+
+
+def test_leftovers_of_a_killed_write_are_removed(tmp_path):
+    path = tmp_path / "run.npz"
+    write(path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(path)], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(os.listdir(tmp_path)) == 2  # run.npz and the killed write's temporary file
+    with checkpoint.exclusive(path):
+        assert [name for name in os.listdir(tmp_path) if name.endswith(".tmp")] == []
+    assert os.listdir(tmp_path) == ["run.npz"]
+    assert checkpoint.load(path).epoch == 2  # the previous checkpoint is intact
+
+
+def test_unusable_directory_is_refused_with_its_path(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(checkpoint.CheckpointError, match="not a directory") as error:
+        with checkpoint.exclusive(blocker / "run.npz"):
+            pass
+    assert str(blocker) in str(error.value)
