@@ -83,10 +83,3 @@ def bn_input_grad(g, x, y, mean, inv_std, a, b, c_, relu, out):
             if relu and y[i, c] <= 0:
                 gi = 0
             out[i, c] = a[c] * gi - b[c] - c_[c] * ((x[i, c] - mean[c]) * inv_std[c])
-
-
-@njit(parallel=True, cache=True)
-def relu_grad(g, y, out):
-    """out = g·[y > 0], elementwise on 1-D arrays."""
-    for i in prange(g.shape[0]):
-        out[i] = g[i] if y[i] > 0 else 0

@@ -10,7 +10,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
-from ..kernels.norm import relu_grad
+from ..kernels.activation import relu_grad
 
 
 @primitive
