@@ -99,7 +99,7 @@ right = vjp_check(batch_norm, xb, make_vjp(batch_norm)(xb)[0])
 wrong = vjp_check(batch_norm, xb, forgetful_vjp)
 print(f"\nBatch norm with batch statistics: FD error of minisharp's VJP {right:.1e}; "
       f"of the VJP that forgets the statistics depend on x: {wrong:.1e}")
-claims.check("the check accepts batch norm's VJP and rejects the classic bug",
+claims.check("bn-vjp", "the check accepts batch norm's VJP and rejects the classic bug",
              right < 1e-6 < wrong, f"errors {right:.1e} (ours) and {wrong:.1e} (forgetful)")
 results["batch_norm"] = {"ours": right, "forgetful": wrong}
 
@@ -119,7 +119,7 @@ for name, shape, classes in NETWORKS[args.size]:
         _, grad = minisharp.loss_and_grad(net, theta, X, y, mode=mode, state=state)
         error = directional_check(f, theta, grad, seed=1)
         rows.append((name, f"{net.num_params:,}", mode, f"{error:.1e}"))
-        claims.check(f"{name} gradient ({mode}) matches finite differences to 1e-6",
+        claims.check("gradient", f"{name} gradient ({mode}) matches finite differences to 1e-6",
                      error < 1e-6, f"relative error {error:.1e}")
     v = np.random.default_rng(2).standard_normal(net.num_params)
     exact = float(grad @ v)
@@ -148,7 +148,6 @@ png = args.out / "01_gradients.png"
 fig.savefig(png)
 plt.close(fig)
 results["steps"], results["step_errors"] = STEPS, curves
+results["claims"] = claims.report()
 save_json(args.out / "01_gradients.json", results)
-
-claims.report()
 print(f"\nWrote {png} and {args.out / '01_gradients.json'} in {clock}.")

@@ -11,10 +11,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = {
     "01_gradients.py": ["01_gradients.png", "01_gradients.json"],
-    "02_generalization_gap.py": ["02_accuracy_curves.png", "02_parametric_F1.png",
-                                 "02_sincos_conv.png", "02_generalization_gap.json"],
+    "02_generalization_gap.py": ["02_accuracy_curves.png", "02_parametric_F1-narrow.png",
+                                 "02_sincos_C1-narrow.png", "02_generalization_gap.json"],
     "03_sharpness.py": ["03_sharpness.png", "03_sharpness.json"],
 }
+
+# The paper's claims (numbered as in its checkable-claims list) each lesson must check.
+CLAIMS = {"02_generalization_gap.py": {"2", "3", "4", "10", "12"},
+          "03_sharpness.py": {"2", "5", "6", "7", "slope"}}
 
 
 @pytest.mark.slow
@@ -31,6 +35,10 @@ def test_lesson_smoke_run(lesson, tmp_path):
         assert path.exists() and path.stat().st_size > 1000, f"{name} missing or empty"
     results = json.loads((out / LESSONS[lesson][-1]).read_text())
     assert results["size"] == "smoke"
+    claims = results["claims"]
+    assert claims and all(c["verdict"] in ("holds", "not seen", "within noise")
+                          and c["evidence"] for c in claims)
+    assert CLAIMS.get(lesson, set()) <= {c["claim"] for c in claims}
 
 
 def test_lessons_explain_themselves():
