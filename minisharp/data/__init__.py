@@ -14,7 +14,7 @@ missing (Fashion-MNIST falls back to a subset shipped inside the package).
 from .augment import augment
 from .batching import batches, large_batch_size, num_batches, small_batch_size
 from .cifar import read_cifar_tarball
-from .dataset import Dataset
+from .container import Dataset
 from .datasets import NAMES, SPLITS, load, load_pair
 from .fetch import ChecksumError, DataNotFoundError, DownloadError
 from .idx import read_idx, write_idx

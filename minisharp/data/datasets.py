@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cifar, embedded_subset, fetch, idx, timit
-from .dataset import Dataset
+from .container import Dataset
 from .fetch import ChecksumError, DataNotFoundError, DownloadError
 from .preprocess import to_unit_float
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import Dataset
+from .container import Dataset
 
 STANDIN_NAME = "f2-standin"
 TIMIT_FRAME_DIM = 360  # the paper's F2 input width

@@ -1,4 +1,4 @@
-"""The ``Dataset`` container that every loader returns."""
+"""The ``Dataset`` container that every loader returns (one split: images or frames, labels)."""
 
 from __future__ import annotations
 
