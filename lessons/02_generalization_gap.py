@@ -62,6 +62,7 @@ ALPHAS = np.linspace(-1, 2, 25)  # the authors' 25 points on [−1, 2]
 RISE_STEP = 2                   # claim 4: compare the loss 2 grid points (Δα = 0.25) either side
 
 args = lesson_arguments(__doc__)
+seeds = tuple(args.seeds or SEEDS[args.size])
 clock = Stopwatch()
 train_all, test_all, data_note = load_fashion_mnist(args.data)
 experiments = {}
@@ -75,9 +76,9 @@ for net_name, train_samples, test_samples, max_epochs, path_samples in NETWORKS[
     net = zoo.build(net_name, train_set.input_shape, train_set.num_classes)
     print(f"\n== {net_name} ({net.num_params:,} parameters) on {n:,} images: SB batch "
           f"{sb_batch}, LB batch {lb_batch}, Adam, ≤ {max_epochs} epochs, seeds "
-          f"{list(SEEDS[args.size])}")
+          f"{list(seeds)}")
     runs, distances = {"SB": [], "LB": []}, []
-    for seed in SEEDS[args.size]:
+    for seed in seeds:
         theta0 = net.init(seed)            # both runs of a pair start here
         for label, batch_size in (("SB", sb_batch), ("LB", lb_batch)):
             run = train(net, theta0, train_set, test_set, batch_size=batch_size,

@@ -84,6 +84,7 @@ POLISH_STEPS = {"smoke": 3, "quick": 0, "full": 20}  # full-batch steps before a
 CELLS = [(space, eps) for space in ("full", "p=100") for eps in EPSILONS]
 
 args = lesson_arguments(__doc__)
+seeds = tuple(args.seeds or SEEDS[args.size])
 clock = Stopwatch()
 train_all, test_all, data_note = load_fashion_mnist(args.data)
 test_set = first(test_all, TEST_SAMPLES[args.size])
@@ -99,9 +100,9 @@ for net_name, train_samples, max_epochs in NETWORKS[args.size]:
     net = zoo.build(net_name, train_set.input_shape, train_set.num_classes)
     print(f"\n== {net_name} ({net.num_params:,} parameters) on {n:,} images: SB batch "
           f"{sb_batch}, LB batch {lb_batch}, Adam, ≤ {max_epochs} epochs, seeds "
-          f"{list(SEEDS[args.size])}")
+          f"{list(seeds)}")
     runs = {"SB": [], "LB": []}
-    for seed in SEEDS[args.size]:
+    for seed in seeds:
         theta0 = net.init(seed)            # both runs of a pair start here
         for label, batch_size in (("SB", sb_batch), ("LB", lb_batch)):
             run = train(net, theta0, train_set, test_set, batch_size=batch_size,
@@ -128,7 +129,7 @@ for net_name, train_samples, max_epochs in NETWORKS[args.size]:
                                        options={"maxiter": MAXITER, "gtol": 0, "ftol": 0})
     phi_by_hand = 100 * (-solution.fun - f0) / (1 + f0)
     phi_library = sharpness(fun, runs["SB"][0].theta, eps, maxiter=MAXITER).phi
-    print(f"  by hand (SB, seed {SEEDS[args.size][0]}, slice 0, full space, ε={eps:g}): "
+    print(f"  by hand (SB, seed {seeds[0]}, slice 0, full space, ε={eps:g}): "
           f"φ = {phi_by_hand:.4f}; minisharp.sharpness: φ = {phi_library:.4f} (it keeps the "
           "best of all evaluations, the hand version the last iterate)")
 
@@ -136,7 +137,7 @@ for net_name, train_samples, max_epochs in NETWORKS[args.size]:
     phis = {(label, cell): [] for label in runs for cell in CELLS}
     slopes = []       # per run and slice at ε = 1e-3, full space: f, ‖∇f‖, φ, first-order term
     costs = []
-    for i, seed in enumerate(SEEDS[args.size]):
+    for i, seed in enumerate(seeds):
         for k, fun in enumerate(slices):
             subspace = RandomSubspace(net.num_params, SUBSPACE, seed=SLICES * seed + k)
             for label in runs:                            # SB and LB see the same A
@@ -155,7 +156,7 @@ for net_name, train_samples, max_epochs in NETWORKS[args.size]:
     # --- 4. slope or curvature? optionally polish each endpoint first ---------------------
     polished = []
     for label, label_runs in runs.items():
-        for seed, run in zip(SEEDS[args.size], label_runs[:1] if POLISH_STEPS[args.size] else []):
+        for seed, run in zip(seeds, label_runs[:1] if POLISH_STEPS[args.size] else []):
             settled = polish(slices[0], run.theta, steps=POLISH_STEPS[args.size])
             after = sharpness(slices[0], settled.x, 1e-3, maxiter=MAXITER)
             polished.append({"run": label, "seed": seed, "steps": settled.steps,

@@ -61,6 +61,9 @@ def lesson_arguments(description, argv=None, extra=None):
     parser.add_argument("--data", default=None, choices=("embedded", "full"),
                         help="force the embedded subset or the full Fashion-MNIST "
                              "(default: the full set when found, else the embedded subset)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="K",
+                        help="train from these seeds instead of the size's default ones "
+                             "(seeds must be ≥ 0)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for BLAS and Numba (default: MINISHARP_THREADS, else one "
                              "per core)")
@@ -69,6 +72,8 @@ def lesson_arguments(description, argv=None, extra=None):
         extra(parser)
     args = parser.parse_args(argv)
     args.size = args.size or "quick"
+    if args.seeds is not None and min(args.seeds) < 0:
+        parser.error(f"--seeds must be ≥ 0, got {args.seeds}")
     if args.out is None:
         args.out = REPO / "figures" if args.size == "full" else args.runs / "figures" / args.size
     try:

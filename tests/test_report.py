@@ -128,3 +128,10 @@ def test_lesson_threads_flag(tmp_path, capsys):
         assert "threads must be a whole number" in capsys.readouterr().err
     finally:
         numba.set_num_threads(before)
+
+
+def test_lesson_seeds_override(tmp_path):
+    assert lesson_arguments("doc", ["--out", str(tmp_path)]).seeds is None
+    assert lesson_arguments("doc", ["--seeds", "1", "2", "--out", str(tmp_path)]).seeds == [1, 2]
+    with pytest.raises(SystemExit):
+        lesson_arguments("doc", ["--seeds", "-1", "--out", str(tmp_path)])
