@@ -1,8 +1,8 @@
 """L-BFGS-B on a box, from y = 0, for a fixed number of iterations (Metric 2.1's solver).
 
-``scipy.optimize.minimize(method="L-BFGS-B")`` spends about 3 µs per variable in a Python loop
-that translates the bounds before it starts (measured: 4–6 s at n = 1.5 M, more than half of
-a full-space sharpness measurement of F1 on 10,000 samples). Its compiled core,
+``scipy.optimize.minimize(method="L-BFGS-B")`` translates the bounds in a Python loop over the
+variables before it starts, which at a network's 1.5 M parameters was more than half of a
+full-space sharpness measurement (``benchmarks/NOTES.md``). Its compiled core,
 ``scipy.optimize._lbfgsb.setulb``, takes the bounds as arrays. So this module drives that core
 directly — the same reverse-communication loop ``minimize`` runs, with bounds built by NumPy
 in one pass — and gives exactly the same iterates (a test compares the two paths).

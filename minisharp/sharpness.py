@@ -108,18 +108,16 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
     ---------------
     Each L-BFGS-B iteration needs one or more evaluations of ``fun`` (``nfev`` reports them,
     ``fun_seconds`` their time); the first, f(x), doubles as the solver's start at y = 0.
-    The solver is :func:`minisharp.lbfgsb.minimize_box`, which drives SciPy's compiled
-    L-BFGS-B core directly (``minimize`` spends ≈ 3 µs per variable translating the bounds).
-    Peak memory beyond ``fun``'s own:
+    The solver is :func:`minisharp.lbfgsb.minimize_box`. Peak memory beyond ``fun``'s own:
 
-    - full space: ≈ 290 bytes per parameter (measured: 420 MB for F1, n = 1.46 M):
-      L-BFGS-B's workspace of (2·maxcor + 5)·n doubles = 200 B, the box, iterate, best y
-      and gradient the rest;
-    - subspace, p = 100: the RandomSubspace (4·n·p bytes when cached, one block otherwise)
-      plus a few float64 n-vectors (point, A y, gradient) ≈ 0.6 GB cached.
+    - full space: ≈ 290 bytes per parameter: L-BFGS-B's workspace of (2·maxcor + 5)·n
+      doubles = 200 B, the box, iterate, best y and gradient the rest;
+    - subspace: the RandomSubspace (4·n·p bytes when cached, one block otherwise) plus a few
+      float64 n-vectors (point, A y, gradient).
 
-    A :class:`RandomSubspace` costs one pass over its blocks to build (drawing A, AᵀA in
-    float64): ≈ 1–3 s at 1.5 M × 100; build it once and pass it as ``A`` for several ε.
+    A RandomSubspace costs one pass over its blocks to build (drawing A, AᵀA in float64);
+    build it once and pass it as ``A`` for several ε. Measured times and memory are in
+    ``benchmarks/NOTES.md``.
     """
     start = time.perf_counter()
     x = np.asarray(x)

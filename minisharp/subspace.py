@@ -34,7 +34,7 @@ class RandomSubspace:
     Memory: when 4·n·p bytes ≤ ``cache_bytes`` (1 GiB by default: n ≤ 2.68 M at p = 100)
     the float32 blocks are kept, 4·n·p bytes; otherwise only one block at a time exists,
     ``block_rows·p`` entries (≈ 13 MB in float64 at the defaults), and every product
-    regenerates A (≈ 1 s per 1.5 M × 100 Gaussian draws).
+    regenerates A by drawing its n·p entries again.
 
     Products: ``matvec(y) = A y`` and ``rmatvec(g) = Aᵀ g`` run in float32 within a block
     (relative error ~1e-6, far below what matters for a perturbation of size ε) and

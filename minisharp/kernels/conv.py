@@ -7,7 +7,8 @@ The layer is a cross-correlation
 
     y[n, i, j, f] = b[f] + Σ_{p, q, c} x_pad[n, i·s + p, j·s + q, c] · w[p, q, c, f],
 
-where x_pad is x with ``pad_top`` / ``pad_left`` zeros in front (and enough behind).
+where x_pad is x with ``pad_top`` / ``pad_left`` zeros in front (and enough behind), as
+:mod:`minisharp.kernels.geometry` decides.
 
 im2col writes, for every output pixel (n, i, j), one row of length K = kh·kw·C that holds
 the receptive field in (p, q, c) order -- the same order as ``w.reshape(K, F)``. Hence
@@ -30,29 +31,14 @@ Two paths, chosen by K = kh·kw·C (``DIRECT_LOOPS_MAX_K``):
 
 * K ≤ 128 (the first layer, C = 1): direct loops for the forward pass and the weight
   gradient (no column buffer; the weight gradient keeps one (K, F) partial sum per parallel
-  task). A GEMM with a 25-deep reduction is memory-bound and OpenBLAS runs the long-K weight
-  product (25 × 200704) @ (200704 × 64) badly. The input gradient always uses col2im.
-* K > 128: im2col + GEMM. At 5×5×64 the reduction is 1600 deep, where a blocked BLAS GEMM
-  wins; direct loops measured 2–3× slower there (332 vs 147 ms forward, same load).
+  task), because a GEMM with a 25-deep reduction is memory-bound and OpenBLAS runs the long
+  thin weight product badly. The input gradient always uses col2im.
+* K > 128: im2col + GEMM, because at 5×5×64 the reduction is 1600 deep and a blocked BLAS
+  GEMM beats loops.
 
-Measured (2 vCPUs, AMD EPYC with AVX-512, OpenBLAS 0.3.31, float32, batch 256, 5×5
-'same'; ms per call, minimum over 15 rounds interleaved with torch 2.13 ``F.conv2d`` NCHW at
-2 threads; ``benchmarks/conv_kernels.py``). The machine was shared; the quietest round
-(load average 2.7) gave:
-
-    layer                      forward  grad_input  grad_weight | torch fwd  torch fwd+bwd
-    conv1 (256,28,28,1)→64       18.7      16.0        12.9     |   44.5      41.0 (W,b)
-    conv2 (256,14,14,64)→64      54.5      51.6        54.3     |   19.8      69.7 (x,W,b)
-
-so conv1 beats torch and conv2 runs each part at ~190 GFLOP/s -- OpenBLAS's speed for these
-GEMMs -- while oneDNN reaches ~450–520 GFLOP/s. OpenBLAS picks its Haswell (AVX2) kernels
-on this CPU; ``OPENBLAS_CORETYPE=SkylakeX`` (set before NumPy is imported) made the bare
-conv2-chunk GEMM 4× faster in back-to-back runs (305 vs 73 GFLOP/s) but could not be
-confirmed end to end on the loaded machine.
-
-The im2col copy uses slice assignments (memcpy/memset): 4× faster than element loops
-(21 vs 5 GB/s). A 16 MiB column budget beat 1–4 MiB (more BLAS calls) and 64 MiB (out of
-cache).
+The im2col copy is written as slice assignments, which Numba compiles to memcpy/memset. The
+timings behind these choices (both paths, the buffer budget, the comparison with PyTorch) are
+in ``benchmarks/NOTES.md``, measured by ``benchmarks/conv_kernels.py``.
 """
 
 import math
@@ -94,7 +80,7 @@ def im2col(x_rows, channels, kh, kw, stride, pad_top, pad_left, out_h, out_w, co
             hi = max(min(kw, width - w0) * channels, lo)
             src = w0 * channels
             out = cols[r * out_w + j]
-            # slice copies compile to memcpy/memset: ~4x faster than element loops here
+            # slice copies compile to memcpy/memset, far faster than element loops
             for p in range(kh):
                 h = h0 + p
                 base = p * span
