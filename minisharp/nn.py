@@ -31,6 +31,7 @@ import numpy as np
 from . import ops
 from .kernels.geometry import window_geometry
 from .ops.conv import conv2d
+from .ops.ghost_norm import ghost_batch_norm
 from .ops.pool import max_pool2d
 
 MODES = ("train", "batchstat", "eval")
@@ -142,10 +143,13 @@ class BatchNorm(Layer):
     """Batch norm over the last axis (units, or channels of NHWC), γ = 1, β = 0 at start.
 
     ``relu=True`` fuses the ReLU that follows (the network does this automatically).
+    ``ghost_size=G``: in mode "train" only, statistics over ghost batches of G consecutive
+    samples (:mod:`minisharp.ops.ghost_norm`; set by ``minisharp.remedies.ghost_bn``).
     """
 
-    def __init__(self, relu=False):
+    def __init__(self, relu=False, ghost_size=None):
         self.relu = relu
+        self.ghost_size = ghost_size
 
     def build(self, in_shape):
         c = in_shape[-1]
@@ -161,7 +165,10 @@ class BatchNorm(Layer):
             running = (ctx.state[f"{self.name}.mean"], ctx.state[f"{self.name}.var"])
             y, _ = ops.batch_norm(x, gamma, beta, running=running, relu=self.relu)
             return y
-        y, (mean, var) = ops.batch_norm(x, gamma, beta, relu=self.relu)
+        if ctx.mode == "train" and self.ghost_size:
+            y, (mean, var) = ghost_batch_norm(x, gamma, beta, self.ghost_size, relu=self.relu)
+        else:
+            y, (mean, var) = ops.batch_norm(x, gamma, beta, relu=self.relu)
         if ctx.mode == "train" and ctx.state is not None:
             for key, value in ((f"{self.name}.mean", mean), (f"{self.name}.var", var)):
                 ctx.state[key] *= MOMENTUM

@@ -93,6 +93,30 @@ def accuracy(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
     return evaluate(net, theta, X, y, mode, chunk=chunk, state=state)[1]
 
 
+def loss_and_input_grad(net, theta, X, y, mode="batchstat", *, state=None, rng=None):
+    """Mean cross-entropy over the batch X and its gradient with respect to X itself.
+
+    Returns (float, ∂loss/∂X) with the gradient shaped like X (the data layout) in θ's dtype.
+    The samples form one batch (no chunks), so in modes "batchstat" and "train" the gradient
+    includes each sample's influence through the batch-norm statistics. This is what the
+    fast gradient sign method needs (X + ε·sign(∂loss/∂X), Goodfellow et al. 2014); it reuses
+    the network's reverse pass with X as the only root instead of θ's views.
+    """
+    y = _check_labels(net, X, y)
+    X = np.asarray(X)
+    x = net.prepare_input(X, theta.dtype)
+    views, ctx = net.views(theta), Context(mode, rng, state)
+    grad_x = np.empty_like(x)
+
+    def objective(roots):
+        return softmax_cross_entropy(net.forward(views, roots[0], ctx), y)
+
+    value = value_and_grad(objective, [x], [grad_x])
+    if net.is_conv:  # prepare_input turned N×C×H×W into N×H×W×C; turn the gradient back
+        grad_x = grad_x.transpose(0, 3, 1, 2)
+    return value, np.ascontiguousarray(grad_x).reshape(X.shape)
+
+
 class NetworkObjective:
     """f(θ) = mean cross-entropy of ``net`` over a fixed training set, and ∇f(θ) in float64.
 

@@ -21,12 +21,17 @@ Stopping rule ("trained until the loss stopped improving", the paper's only stat
 when the measured training loss has not gone below its best value by more than ``min_delta``
 for ``patience`` consecutive epochs ("plateau"), or after ``max_epochs`` ("max_epochs"). Other
 endings: a callback returned True ("callback"); the minibatch loss became NaN/Inf
-("nonfinite": the run is rolled back to the last completed epoch, whose checkpoint is kept).
+("nonfinite"); the measured training loss rose above ``DIVERGENCE_FACTOR`` (10) × ln(classes),
+the loss of predicting every class with equal probability — a network that confidently wrong
+has diverged ("diverged"). After "nonfinite" and "diverged" the run is rolled back to the last
+completed epoch, whose checkpoint is kept, and a :class:`TrainingStoppedWarning` is issued.
 
 With ``checkpoint=path`` every completed epoch is saved (atomically) and ``resume=True``
 continues from that file: data order, dropout masks, optimizer and batch norm state all carry
-over, so an interrupted and resumed run ends bit-identical to an uninterrupted one.
-Ctrl-C leaves the last completed epoch on disk and raises :class:`Interrupted`.
+over, so an interrupted and resumed run ends bit-identical to an uninterrupted one. The run
+holds the checkpoint's write lock (:func:`minisharp.checkpoint.exclusive`): a second run on the
+same file fails at once. Ctrl-C raises :class:`Interrupted` and keeps only completed epochs:
+the steps of the epoch in progress are discarded, and resuming repeats that epoch.
 
 Training methods (``method=``, the remedies in ``minisharp.remedies``) change the loop through
 a few optional hooks, each used only when the method object has it:
@@ -39,13 +44,15 @@ a few optional hooks, each used only when the method object has it:
 - ``batch_size(epoch) -> int``: the batch size of epoch ``epoch`` (0-based), overriding
   ``batch_size``;
 - ``lr(step) -> float``: the optimizer's learning rate before update number ``step``
-  (``optimizer.steps``, restored on resume);
+  (``optimizer.steps``, restored on resume); the configured rate is put back after each
+  epoch, so the checkpoint keeps the optimizer's own settings;
 - ``config() -> dict`` (required): JSON-ready settings, stored in the checkpoint's config as
   ``method``; resuming with a different method is refused.
 
 ``method=None`` is plain training.
 """
 
+import functools
 import os
 import sys
 import time
@@ -60,6 +67,7 @@ from . import data, optim
 from .objective import EVAL_CHUNK, evaluate, loss_and_grad
 
 MEASURE_SAMPLES = 10_000
+DIVERGENCE_FACTOR = 10.0  # "diverged": measured training loss above this × ln(num_classes)
 DROPOUT_STREAM = 1  # the dropout generator is default_rng([seed, DROPOUT_STREAM])
 TRANSFORM_STREAM = 2  # a method's batch transform draws from [seed, TRANSFORM_STREAM, epoch, step]
 # Settings that must agree between a checkpoint and the run that resumes it.
@@ -67,8 +75,16 @@ RESUME_KEYS = ("batch_size", "seed", "optimizer", "measure_mode", "measure_sampl
                "dtype", "data", "method")
 
 
-class NonFiniteLossWarning(RuntimeWarning):
+class TrainingStoppedWarning(RuntimeWarning):
+    """Training stopped early because it broke down; ``Run.message`` says how."""
+
+
+class NonFiniteLossWarning(TrainingStoppedWarning):
     """The training loss became NaN or infinite; the run stopped."""
+
+
+class DivergedWarning(TrainingStoppedWarning):
+    """The measured training loss rose far above chance level; the run stopped."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -209,11 +225,37 @@ def _restore(path, net, theta, optimizer, config):
         if saved.config.get(key) != config[key]:
             raise ckpt.CheckpointError(path, f"cannot resume: {key} was {saved.config.get(key)!r}"
                                              f", this run has {config[key]!r}")
+    try:
+        history = History.from_dict(saved.history)
+    except (KeyError, TypeError) as error:
+        raise ckpt.CheckpointError(path, f"cannot resume: the history lacks {error}") from None
     theta[...] = saved.theta
     optimizer.load_state_dict(saved.optimizer_state)
-    return saved.state, saved.rng(), History.from_dict(saved.history)
+    return saved.state, saved.rng(), history
 
 
+def _holding_checkpoint_lock(function):
+    """Run ``function`` holding the write lock of its ``checkpoint`` argument, if it has one."""
+    @functools.wraps(function)
+    def locked(*args, checkpoint=None, **kwargs):
+        if checkpoint is None:
+            return function(*args, **kwargs)
+        with ckpt.exclusive(checkpoint):
+            return function(*args, checkpoint=checkpoint, **kwargs)
+
+    return locked
+
+
+def _whole(name, value, minimum, *, optional=False):
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        allowed = "None or a whole number" if optional else "a whole number"
+        raise ValueError(f"{name} must be {allowed} ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+@_holding_checkpoint_lock
 def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_epochs=100,
           patience=5, min_delta=1e-3, seed=0, measure_mode="batchstat",
           measure_samples=MEASURE_SAMPLES, chunk=EVAL_CHUNK, callbacks=(), checkpoint=None,
@@ -236,8 +278,15 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
     if optimizer.steps:
         raise ValueError("pass a fresh optimizer (this one has taken steps already)")
     n = len(train_set.y)
-    if not 0 < batch_size <= n:
-        raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or not 0 < batch_size <= n:
+        raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size!r}")
+    max_epochs, seed, chunk = (_whole("max_epochs", max_epochs, 1), _whole("seed", seed, 0),
+                               _whole("chunk", chunk, 1))
+    patience = _whole("patience", patience, 0, optional=True)
+    measure_samples = _whole("measure_samples", measure_samples, 1, optional=True)
+    if not (np.isfinite(float(min_delta)) and float(min_delta) >= 0):
+        raise ValueError(f"min_delta must be a finite number ≥ 0, got {min_delta!r}")
     if measure_mode not in ("batchstat", "eval"):
         raise ValueError(f"measure_mode must be 'batchstat' or 'eval', got {measure_mode!r}")
     theta = np.array(theta, copy=True)
@@ -260,11 +309,14 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
 
     grad = np.empty_like(theta)
     rule = {"max_epochs": max_epochs, "patience": patience, "min_delta": min_delta}
+    diverged_above = DIVERGENCE_FACTOR * np.log(max(net.num_classes, 2))
     reason = stop_reason(history, **rule)
     good = (len(history), theta.copy(), {k: v.copy() for k, v in bn_state.items()})
+    in_progress = None  # (epoch, optimizer steps before it) while an epoch runs
     try:
         while reason is None:
             epoch = len(history) + 1
+            in_progress = (epoch, optimizer.steps)
             started = time.perf_counter()
             size = method.batch_size(epoch - 1) if hasattr(method, "batch_size") else batch_size
             with tqdm(total=data.num_batches(n, size), desc=f"epoch {epoch}", unit="step",
@@ -278,6 +330,12 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
                 if not np.isfinite(measured["train_loss"]):
                     raise _NonFinite(f"the measured training loss became "
                                      f"{measured['train_loss']} after epoch {epoch}")
+                if measured["train_loss"] > diverged_above:
+                    raise _Diverged(
+                        f"the measured training loss {measured['train_loss']:.4g} after epoch "
+                        f"{epoch} is over {DIVERGENCE_FACTOR:g} × the chance level "
+                        f"ln({net.num_classes}) = {np.log(net.num_classes):.3g}: training "
+                        "diverged (is the learning rate too large?)")
             history.append(epoch=epoch, batch_loss=float(np.mean(losses)),
                            seconds=time.perf_counter() - started, step_seconds=step_seconds,
                            **measured)
@@ -289,25 +347,47 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
                           rng=dropout_rng, epoch=epoch, history=history.to_dict(),
                           config=config, stop_reason=reason)
             good = (epoch, theta.copy(), {k: v.copy() for k, v in bn_state.items()})
+            in_progress = None
             if any([bool(callback(epoch, theta, history)) for callback in callbacks]):
                 reason = reason or "callback"
     except _NonFinite as error:
         _roll_back(good, theta, bn_state, history)
         kept = f"; the checkpoint {checkpoint} holds it" if checkpoint and good[0] else ""
         message = f"{error}: stopped, rolled back to epoch {good[0]}{kept}"
-        warnings.warn(message, NonFiniteLossWarning, stacklevel=2)
-        return make_run("nonfinite", message)
+        diverged = isinstance(error, _Diverged)
+        warnings.warn(message, DivergedWarning if diverged else NonFiniteLossWarning,
+                      stacklevel=3)
+        return make_run("diverged" if diverged else "nonfinite", message)
     except KeyboardInterrupt:
         _roll_back(good, theta, bn_state, history)
-        where = (f"; checkpoint {checkpoint} holds it (resume to continue)"
-                 if checkpoint and good[0] else "")
-        run = make_run("interrupted", f"interrupted after epoch {good[0]}{where}")
-        raise Interrupted(run) from None
+        raise Interrupted(make_run("interrupted", _interrupted_message(
+            in_progress, optimizer.steps, good[0], checkpoint))) from None
     return make_run(reason, _summary(reason, history))
 
 
 class _NonFinite(Exception):
     pass
+
+
+class _Diverged(_NonFinite):
+    pass
+
+
+def _interrupted_message(in_progress, steps, kept_epochs, checkpoint):
+    """What Ctrl-C kept: completed epochs only (the checkpoint's), never part of an epoch."""
+    if in_progress is None:
+        kept = f"; {checkpoint} holds it (resume to continue)" if checkpoint else ""
+        return f"interrupted after epoch {kept_epochs}{kept}"
+    epoch, steps_before = in_progress
+    done = steps - steps_before
+    lost = f"its {done} completed step{'' if done == 1 else 's'} {'is' if done == 1 else 'are'}"
+    if not checkpoint:
+        kept = f"the run is back at epoch {kept_epochs}"
+    elif kept_epochs:
+        kept = f"{checkpoint} holds epoch {kept_epochs} (resume to repeat epoch {epoch})"
+    else:
+        kept = f"no checkpoint was written ({checkpoint} needs one completed epoch)"
+    return f"interrupted during epoch {epoch}: {lost} discarded; {kept}"
 
 
 def plain_step(net, theta, grad, X, y, optimizer, *, state, rng):
@@ -325,6 +405,7 @@ def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, drop
                  epoch, method=None, seed=0):
     """One step of the step rule per minibatch; returns the minibatch losses."""
     step_rule = getattr(method, "step", plain_step)
+    base_lr = getattr(optimizer, "lr", None)  # an lr schedule acts during steps only
     losses, total = [], 0.0
     for step, index in enumerate(batches):
         X, y = train_set.X[index], train_set.y[index]
@@ -340,6 +421,8 @@ def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, drop
         total += loss
         bar.update()
         bar.set_postfix_str(f"loss {total / len(losses):.4f}", refresh=False)
+    if hasattr(method, "lr"):
+        optimizer.lr = base_lr
     return losses
 
 
