@@ -3,8 +3,8 @@
 autograd's ``grad`` differentiates with respect to one argument. minisharp keeps all
 parameters in one flat vector θ and hands each layer a *view* of it. Differentiating
 "slice θ into views" with autograd would make every slice's backward allocate a zero
-vector the size of θ and add into it — once per layer — which dominated the profile
-(see ``shared/notes/perf-baseline.md``: 24 % of an F1 step).
+vector the size of θ and add into it — once per layer: in a profile of one F1 step at batch
+256 that accumulation was 24 % of the step (``benchmarks/NOTES.md``, step 1).
 
 Instead we start one trace with one root node per view, run the function, and walk the
 graph backwards once, collecting the cotangent that arrives at each root. The result is

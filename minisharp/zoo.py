@@ -1,6 +1,7 @@
 """The paper's networks F1, F2, C1–C4 (Keskar et al. 2017, Table 1 and App. B), and narrow variants.
 
-Where the paper and the authors' code differ we follow the code (shared/paper/study.md §1.3):
+Where the paper and the authors' code differ we follow the code (``network_zoo.py`` in
+github.com/keskarnitish/large-batch-training):
 
 - F1 (MNIST): 5 × [Dense 512 → BN → ReLU] → Dense k.
 - F2 (TIMIT): 7 × [Dense 512 → BN → ReLU] → Dense k (order dense→BN→ReLU as in the conv nets).

@@ -59,8 +59,8 @@ class DatasetInfo:
     has_embedded: bool = False
 
 
-# Fashion-MNIST: SHA-256 of the decompressed files, computed from Debian's
-# dataset-fashion-mnist 0.0~git20200523.55506a9-1 (/work/shared/notes/data-and-deps.md);
+# Fashion-MNIST: SHA-256 of the decompressed files, computed from Debian bookworm's package
+# dataset-fashion-mnist 0.0~git20200523.55506a9-1;
 # their MD5s equal the raw-file MD5s that public Fashion-MNIST loaders check, so
 # the content is upstream's. Upstream's published .gz MD5s are not used because
 # Debian recompressed the files.
