@@ -1,6 +1,6 @@
 import numpy as np
 
-from minisharp.gradcheck import directional_check, relative_error, vjp_check
+from minisharp.gradcheck import directional_check, hvp_check, relative_error, vjp_check
 
 
 def test_directional_check_accepts_true_and_rejects_wrong_gradient():
@@ -20,3 +20,12 @@ def test_vjp_check_on_a_linear_map():
 def test_relative_error_is_symmetric_and_safe_at_zero():
     assert relative_error(0.0, 0.0) == 0.0
     assert relative_error(1.0, 2.0) == relative_error(2.0, 1.0) == 0.5
+
+
+def test_hvp_check_accepts_true_and_rejects_wrong_hessian():
+    x = np.linspace(-1, 1, 5)
+    grad = lambda x: np.cos(x) * x + np.sin(x)  # noqa: E731  (f = Σ x sin x)
+    diagonal = 2 * np.cos(x) - x * np.sin(x)
+    assert hvp_check(grad, x, lambda v: diagonal * v) < 1e-8
+    assert hvp_check(grad, x, lambda v: 1.01 * diagonal * v) > 1e-3
+

@@ -1,6 +1,9 @@
 """ReLU and dropout.
 
-ReLU: y = max(x, 0), ∂/∂x = g·[y > 0] (a Numba kernel; first-order only).
+ReLU: y = max(x, 0), ∂/∂x = g·[y > 0]. On plain arrays (every training step) the VJP is a
+Numba kernel; when its cotangent is an autograd box (the VJP is being differentiated, as in a
+Hessian-vector product) it is the product g·[y > 0] in autograd.numpy with the mask a constant,
+so ReLU is differentiable to any order (its second derivative is 0 almost everywhere).
 Dropout (inverted): y = x·m, m_i = [u_i < keep]/keep with u_i ~ U[0, 1) drawn from the
 caller's seeded Generator; ∂/∂x = g·m. Written with autograd's own multiply, so it is
 twice differentiable. Dropout only acts in mode "train"; the network skips it otherwise.
@@ -9,6 +12,7 @@ twice differentiable. Dropout only acts in mode "train"; the network skips it ot
 import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
+from autograd.tracer import getval, isbox
 
 from ..kernels.activation import relu_grad
 
@@ -21,6 +25,8 @@ def relu(x):
 
 def _relu_vjp(ans, x):
     def vjp(g):
+        if isbox(g) or isbox(ans):
+            return g * (getval(ans) > 0)
         out = np.empty_like(g)
         relu_grad(np.ascontiguousarray(g).ravel(), ans.ravel(), out.ravel())
         return out

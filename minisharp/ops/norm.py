@@ -1,4 +1,4 @@
-"""Batch normalisation (optionally fused with the ReLU that follows it).
+"""Batch normalisation (optionally fused with the ReLU after it), differentiable to any order.
 
 Per column c of x viewed as (M, C) — units of a dense layer, or channels of an NHWC
 activation with M = N·H·W:
@@ -13,13 +13,24 @@ Two sources of (μ, v):
 - fixed statistics (mode "eval"): running averages, constants; then ∂/∂x = γ/σ · g'.
 In both cases ∂/∂γ = Σ g'·x̂ and ∂/∂β = Σ g'.
 
-eps = 1e-3 is the Keras default the paper's code used. The forward and all three VJPs run
-in Numba kernels (``minisharp.kernels.norm``); the VJP is not itself differentiable by
-autograd, so this op is first-order only.
+eps = 1e-3 is the Keras default the paper's code used.
+
+One primitive, two ways to run its VJP. The forward always runs in a Numba kernel
+(``minisharp.kernels.norm``), with μ and σ computed outside the trace and passed in as
+constants — the VJP accounts for their dependence on x. When the VJP is called on plain arrays
+(a first-order gradient: every training step) it runs in two fused Numba passes. When any of
+its inputs is an autograd box — the VJP is itself being differentiated, as in a
+Hessian-vector product by reverse-over-reverse — the same formulas run in ``autograd.numpy``,
+with μ and σ recomputed from x inside the trace, so autograd differentiates them exactly,
+batch statistics included, to any order. The ReLU mask [y > 0] is a constant in both (its
+derivative is zero almost everywhere). This keeps training on the fast kernels while
+second-order products see a differentiable VJP.
 """
 
+import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
+from autograd.tracer import getval, isbox
 
 from ..kernels import norm as kernels
 
@@ -31,8 +42,12 @@ def _as_rows(a):
 
 
 @primitive
-def _normalize(x, gamma, beta, mean, inv_std, batch_stats, relu):
-    """y = [relu](γ (x − mean)·inv_std + β) with mean, inv_std given (see batch_norm)."""
+def _normalize(x, gamma, beta, mean, inv_std, batch_stats, relu, eps=EPS):
+    """y = [relu](γ (x − mean)·inv_std + β) with mean, inv_std given (see batch_norm).
+
+    ``batch_stats`` says whether mean and inv_std are this batch's statistics (then the VJP
+    includes their dependence on x); ``eps`` is the one used to compute inv_std.
+    """
     scale = (gamma * inv_std).astype(x.dtype)
     out = np.empty(x.shape, dtype=x.dtype)
     kernels.affine_relu(
@@ -41,29 +56,58 @@ def _normalize(x, gamma, beta, mean, inv_std, batch_stats, relu):
     return out
 
 
-def _normalize_vjp(argnums, ans, args, kwargs):
-    """All requested gradients from one pass of column sums and one pass over x."""
-    x, gamma, beta, mean, inv_std, batch_stats, relu = args
+def _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu):
+    """All requested gradients from one pass of column sums and one pass over x (Numba)."""
     C = x.shape[-1]
     M = x.size // C
+    g_rows, x_rows, y_rows = _as_rows(g), _as_rows(x), _as_rows(ans)
+    s1, s2 = kernels.masked_column_sums(g_rows, x_rows, y_rows, mean, inv_std, relu)
+    grads = {1: s2.astype(gamma.dtype), 2: s1.astype(beta.dtype)}
+    if 0 in argnums:
+        a = (gamma * inv_std).astype(x.dtype)
+        if batch_stats:
+            b = (a * s1 / M).astype(x.dtype)
+            c = (a * s2 / M).astype(x.dtype)
+        else:
+            b = c = np.zeros(C, dtype=x.dtype)
+        out = np.empty(x.shape, dtype=x.dtype)
+        kernels.bn_input_grad(
+            g_rows, x_rows, y_rows, mean, inv_std, a, b, c, relu, out.reshape(-1, C)
+        )
+        grads[0] = out
+    return tuple(grads[i] for i in argnums)
+
+
+def _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps):
+    """The same gradients in autograd.numpy, differentiable in g, x and γ (module docs)."""
+    C = x.shape[-1]
+    x_rows = anp.reshape(x, (-1, C))
+    g_rows = anp.reshape(g, (-1, C))
+    if relu:
+        g_rows = g_rows * (_as_rows(getval(ans)) > 0)
+    if batch_stats:
+        centred = x_rows - anp.mean(x_rows, axis=0)
+        inv_std = 1.0 / anp.sqrt(anp.mean(centred * centred, axis=0) + eps)
+    else:
+        centred = x_rows - mean
+    x_hat = centred * inv_std
+    grads = {1: anp.sum(g_rows * x_hat, axis=0), 2: anp.sum(g_rows, axis=0)}
+    if 0 in argnums:
+        dx = g_rows
+        if batch_stats:
+            dx = dx - anp.mean(g_rows, axis=0) - x_hat * grads[1] / x_rows.shape[0]
+        grads[0] = anp.reshape(gamma * inv_std * dx, anp.shape(x))
+    return tuple(grads[i] for i in argnums)
+
+
+def _normalize_vjp(argnums, ans, args, kwargs):
+    x, gamma, beta, mean, inv_std, batch_stats, relu, *rest = args
+    eps = kwargs.get("eps", rest[0] if rest else EPS)
 
     def vjp(g):
-        g_rows, x_rows, y_rows = _as_rows(g), _as_rows(x), _as_rows(ans)
-        s1, s2 = kernels.masked_column_sums(g_rows, x_rows, y_rows, mean, inv_std, relu)
-        grads = {1: s2.astype(gamma.dtype), 2: s1.astype(beta.dtype)}
-        if 0 in argnums:
-            a = (gamma * inv_std).astype(x.dtype)
-            if batch_stats:
-                b = (a * s1 / M).astype(x.dtype)
-                c = (a * s2 / M).astype(x.dtype)
-            else:
-                b = c = np.zeros(C, dtype=x.dtype)
-            out = np.empty(x.shape, dtype=x.dtype)
-            kernels.bn_input_grad(
-                g_rows, x_rows, y_rows, mean, inv_std, a, b, c, relu, out.reshape(-1, C)
-            )
-            grads[0] = out
-        return tuple(grads[i] for i in argnums)
+        if isbox(g) or isbox(x) or isbox(gamma) or isbox(ans):
+            return _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps)
+        return _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu)
 
     return vjp
 
@@ -76,8 +120,9 @@ def batch_norm(x, gamma, beta, *, running=None, relu=False, eps=EPS):
 
     running=None uses the statistics of this batch (and returns them); running=(mean, var)
     uses those fixed statistics. Returns (y, (batch_mean, batch_var) or None).
+    Differentiable to any order in x, γ and β (module docs).
     """
-    x_value = getattr(x, "_value", x)
+    x_value = getval(x)
     if running is None:
         mean, var = kernels.column_moments(_as_rows(x_value))
         stats = (mean, var)
@@ -87,4 +132,4 @@ def batch_norm(x, gamma, beta, *, running=None, relu=False, eps=EPS):
     inv_std = 1.0 / np.sqrt(var + eps)
     mean = mean.astype(x_value.dtype)
     inv_std = inv_std.astype(x_value.dtype)
-    return _normalize(x, gamma, beta, mean, inv_std, running is None, relu), stats
+    return _normalize(x, gamma, beta, mean, inv_std, running is None, relu, eps), stats
