@@ -186,3 +186,81 @@ def test_train_pair_runs_both_regimes(tmp_path):
     assert small.config["batch_size"] == 32 and large.config["batch_size"] == 128
     assert small.optimizer.steps == 2 * 8 and large.optimizer.steps == 2 * 2
     assert checkpoint.load(tmp_path / "lb.npz").config["batch_size"] == 128
+
+
+@pytest.mark.parametrize("setting, match", [
+    ({"patience": -1}, "patience must be None or a whole number ≥ 0, got -1"),
+    ({"patience": 2.5}, "patience must be None or a whole number"),
+    ({"min_delta": float("nan")}, "min_delta must be a finite number ≥ 0, got nan"),
+    ({"min_delta": -1e-3}, "min_delta must be a finite number ≥ 0"),
+    ({"epochs": 0}, "max_epochs must be a whole number ≥ 1, got 0"),
+    ({"epochs": 2.0}, "max_epochs must be a whole number ≥ 1, got 2.0"),
+    ({"measure_samples": 0}, "measure_samples must be None or a whole number ≥ 1"),
+    ({"chunk": 0}, "chunk must be a whole number ≥ 1"),
+])
+def test_bad_stopping_and_measuring_settings_are_refused(setting, match):
+    with pytest.raises(ValueError, match=match):
+        run(**setting)
+
+
+def test_a_negative_seed_is_named():
+    net = zoo.build("F1-narrow", SHAPE, CLASSES)
+    with pytest.raises(ValueError, match="seed must be a whole number ≥ 0, got -1"):
+        training.train(net, net.init(0), TRAIN, TEST, batch_size=64, seed=-1)
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_epoch(tmp_path):
+    path = tmp_path / "run.npz"
+    adam = optim.Adam()
+
+    def raise_lr(epoch, theta, history):
+        adam.lr = 1e3  # from epoch 2 on: the loss jumps to ~1e4–1e6 (chance level is ln 4)
+
+    with pytest.warns(training.DivergedWarning, match="diverged"):
+        result = run(epochs=4, optimizer=adam, checkpoint=path, callbacks=(raise_lr,))
+    assert result.stop_reason == "diverged" and result.epochs == 1
+    assert "after epoch 2" in result.message and "rolled back to epoch 1" in result.message
+    loss = float(result.message.split("training loss ")[1].split()[0])
+    assert loss > training.DIVERGENCE_FACTOR * np.log(CLASSES)
+    saved = checkpoint.load(path)
+    assert saved.epoch == 1
+    np.testing.assert_array_equal(saved.theta, result.theta)
+
+
+def test_ctrl_c_mid_epoch_says_what_is_kept(tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    calls = []
+
+    def step_then_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4 + 2:  # epoch 2 (4 steps per epoch), step 2
+            raise KeyboardInterrupt
+        return training.plain_step(*args, **kwargs)
+
+    method = type("Interrupting", (), {"step": staticmethod(step_then_interrupt),
+                                       "config": staticmethod(lambda: {"name": "interrupting"})})
+    with pytest.raises(training.Interrupted) as interrupted:
+        run(epochs=3, checkpoint=path, method=method())
+    message = interrupted.value.run.message
+    assert message == (f"interrupted during epoch 2: its 1 completed step is discarded; "
+                       f"{path} holds epoch 1 (resume to repeat epoch 2)")
+    assert checkpoint.load(path).epoch == 1 and interrupted.value.run.epochs == 1
+
+
+def test_a_second_run_on_the_same_checkpoint_is_refused_at_once(tmp_path):
+    from test_checkpoint import lock_held_elsewhere
+
+    path = tmp_path / "run.npz"
+    with lock_held_elsewhere(path), pytest.raises(checkpoint.CheckpointBusy, match="another run"):
+        run(epochs=1, checkpoint=path)
+    assert not path.exists()
+
+
+def test_resuming_a_checkpoint_without_a_full_history_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "run.npz"
+    run(epochs=1, checkpoint=path)
+    arrays = dict(np.load(path))
+    arrays["history"] = np.array('{"epoch": [1]}')
+    np.savez(path, **arrays)
+    with pytest.raises(checkpoint.CheckpointError, match="history"):
+        run(epochs=2, checkpoint=path, resume=True)
