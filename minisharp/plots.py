@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 
 DPI = 120
 LOSS_COLOUR = "tab:blue"
@@ -116,6 +117,155 @@ def plot_sharpness(cells, out_png, *, title=None):
     axis.legend(fontsize=8)
     if title:
         axis.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def _log_errors(values, low, high):
+    """Asymmetric error bars for a log axis from (value, low, high); values floored at 1e-3."""
+    values = [max(v, 1e-3) for v in values]
+    return values, [[max(v - lo, 0) for v, lo in zip(values, low)],
+                    [max(hi - v, 0) for v, hi in zip(values, high)]]
+
+
+def _plain_log_labels(axis, which="y"):
+    """Label a log axis with plain numbers (30, 100), minor ticks too while the range is short."""
+    target = axis.yaxis if which == "y" else axis.xaxis
+    target.set_major_formatter(ticker.LogFormatter(minor_thresholds=(2, 0.5)))
+    target.set_minor_formatter(ticker.LogFormatter(minor_thresholds=(2, 0.5)))
+
+
+def plot_batch_size(panels, out_png):
+    """Figure 4 of the paper: final test accuracy and sharpness against the batch size.
+
+    ``panels`` maps a title (a network) to a dict with lists over the batch sizes: "batch",
+    "accuracy" (%), "accuracy_se" (%), "phi", "phi_low", "phi_high" (the spread of φ), and
+    optionally "threshold" (a batch size or None) and "others": runs with other optimizers,
+    dicts with "label", "batch", "accuracy", "phi". Left axis: test accuracy (blue); right
+    axis: φ on a log scale (red); the x-axis is logarithmic; a dotted vertical marks the
+    threshold where test accuracy starts to fall.
+    """
+    markers = ("s", "^", "D", "v")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.0), squeeze=False)
+    for axis, (title, panel) in zip(axes[0], panels.items()):
+        phi_axis = axis.twinx()
+        axis.errorbar(panel["batch"], panel["accuracy"], yerr=panel["accuracy_se"], fmt="o-",
+                      color=LOSS_COLOUR, capsize=3, label="test accuracy (Adam)")
+        phi, errors = _log_errors(panel["phi"], panel["phi_low"], panel["phi_high"])
+        phi_axis.errorbar(panel["batch"], phi, yerr=errors, fmt="o--", color=ACCURACY_COLOUR,
+                          capsize=3, label="sharpness φ (Adam)")
+        for i, other in enumerate(panel.get("others", [])):
+            marker = markers[i % len(markers)]
+            axis.plot(other["batch"], other["accuracy"], marker, color=LOSS_COLOUR, mfc="none",
+                      ms=9, label=f"test accuracy ({other['label']})")
+            phi_axis.plot(other["batch"], max(other["phi"], 1e-3), marker,
+                          color=ACCURACY_COLOUR, mfc="none", ms=9,
+                          label=f"φ ({other['label']})")
+        if panel.get("threshold"):
+            axis.axvline(panel["threshold"], color="0.5", ls=":", lw=1.2)
+            axis.annotate("threshold", xy=(panel["threshold"], 1.0),
+                          xycoords=("data", "axes fraction"), xytext=(3, -12),
+                          textcoords="offset points", fontsize=8, color="0.3")
+        axis.set_xscale("log")
+        axis.set_xticks(panel["batch"], [str(b) for b in panel["batch"]], fontsize=8)
+        axis.xaxis.set_minor_locator(ticker.NullLocator())
+        phi_axis.set_yscale("log")
+        _plain_log_labels(phi_axis)
+        axis.set_xlabel("batch size")
+        axis.set_ylabel("test accuracy (%)", color=LOSS_COLOUR)
+        phi_axis.set_ylabel("sharpness φ (full space, ε = 1e-3)", color=ACCURACY_COLOUR)
+        axis.tick_params(axis="y", colors=LOSS_COLOUR)
+        phi_axis.tick_params(axis="y", colors=ACCURACY_COLOUR)
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+        handles = axis.get_legend_handles_labels()
+        more = phi_axis.get_legend_handles_labels()
+        axis.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_warm_start(panels, out_png):
+    """Figure 5 of the paper: large-batch runs "piggybacked" on small-batch iterates.
+
+    ``panels`` maps a title to a dict: "sb_epochs" and "sb_accuracy" (%) — the test accuracy of
+    the SB iterate after each epoch; "k" — the SB epochs each LB run started from;
+    "lb_accuracy" (%) and "phi", "phi_low", "phi_high" of each LB solution; optionally
+    "phi_sb" (φ of the SB run's end point) and "turn" (the k where the LB solution turned flat).
+    Upper row: test accuracy against k, SB iterate (blue) and piggybacked LB (red); lower
+    row: the LB solution's sharpness against k (log scale).
+    """
+    fig, axes = plt.subplots(2, len(panels), figsize=(5.4 * len(panels), 6.2), squeeze=False,
+                             sharex="col")
+    for column, (title, panel) in enumerate(panels.items()):
+        top, bottom = axes[0, column], axes[1, column]
+        top.plot(panel["sb_epochs"], panel["sb_accuracy"], "-", color="tab:blue",
+                 label="SB iterate")
+        top.plot(panel["k"], panel["lb_accuracy"], "o-", color="tab:red",
+                 label="LB started from it")
+        phi, errors = _log_errors(panel["phi"], panel["phi_low"], panel["phi_high"])
+        bottom.errorbar(panel["k"], phi, yerr=errors, fmt="o-", color="tab:red", capsize=3,
+                        label="LB solution")
+        if panel.get("phi_sb") is not None:
+            bottom.axhline(max(panel["phi_sb"], 1e-3), color="tab:blue", ls="--", lw=1.2,
+                           label="SB end point")
+        if panel.get("turn") is not None:
+            for axis in (top, bottom):
+                axis.axvline(panel["turn"], color="0.5", ls=":", lw=1.2)
+        top.set_title(title)
+        top.set_ylabel("test accuracy (%)")
+        bottom.set_ylabel("sharpness φ of the LB solution")
+        bottom.set_yscale("log")
+        bottom.set_xlabel("SB epochs before switching to the large batch (k)")
+        for axis in (top, bottom):
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_sharpness_along_training(panels, out_png):
+    """Figure 6 of the paper: sharpness against training loss along SB and LB trajectories.
+
+    ``panels`` maps a title to {"SB": run, "LB": run}, each run a dict with lists "epoch",
+    "loss" (the training loss φ was measured with), "phi", "phi_low", "phi_high", and
+    "distance_epoch", "distance" (‖θ_e − θ₀‖ after each stored epoch). Left: φ against the
+    loss, both axes logarithmic, the loss axis reversed so training runs left to right; right:
+    distance from θ₀ against epochs, with the SB/LB ratio on a second axis.
+    """
+    colours = {"SB": "tab:blue", "LB": "tab:red"}
+    fig, axes = plt.subplots(len(panels), 2, figsize=(11.0, 4.0 * len(panels)), squeeze=False)
+    for row, (title, runs) in enumerate(panels.items()):
+        left, right = axes[row]
+        for label, run in runs.items():
+            phi, errors = _log_errors(run["phi"], run["phi_low"], run["phi_high"])
+            left.errorbar(run["loss"], phi, yerr=errors, fmt="o-", color=colours[label],
+                          capsize=2, ms=4, label=f"{label}")
+            right.plot(run["distance_epoch"], run["distance"], "-", color=colours[label],
+                       label=f"‖θ − θ₀‖, {label}")
+        left.set_xscale("log")
+        left.set_yscale("log")
+        left.invert_xaxis()
+        left.set_xlabel("training loss (decreasing →)")
+        left.set_ylabel("sharpness φ (full space, ε = 1e-3)")
+        left.set_title(f"{title}: sharpness along training")
+        right.set_xlabel("epoch")
+        right.set_ylabel("distance from θ₀")
+        right.set_title(f"{title}: distance travelled")
+        sb, lb = runs.get("SB"), runs.get("LB")
+        if sb and lb:
+            common = sorted(set(sb["distance_epoch"]) & set(lb["distance_epoch"]) - {0})
+            if common:
+                sb_d = dict(zip(sb["distance_epoch"], sb["distance"]))
+                lb_d = dict(zip(lb["distance_epoch"], lb["distance"]))
+                ratio_axis = right.twinx()
+                ratio_axis.plot(common, [sb_d[e] / lb_d[e] for e in common], ":", color="0.3",
+                                label="ratio SB / LB")
+                ratio_axis.set_ylabel("ratio SB / LB", color="0.3")
+                ratio_axis.legend(fontsize=8, loc="lower right")
+        for axis in (left, right):
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return _save(fig, out_png)
 

@@ -14,11 +14,13 @@ LESSONS = {
     "02_generalization_gap.py": ["02_accuracy_curves.png", "02_parametric_F1-narrow.png",
                                  "02_sincos_C1-narrow.png", "02_generalization_gap.json"],
     "03_sharpness.py": ["03_sharpness.png", "03_sharpness.json"],
+    "04_batch_size.py": ["04_batch_size.png", "04_batch_size.json"],
 }
 
 # The paper's claims (numbered as in its checkable-claims list) each lesson must check.
 CLAIMS = {"02_generalization_gap.py": {"2", "3", "4", "10", "12"},
-          "03_sharpness.py": {"2", "5", "6", "7", "slope"}}
+          "03_sharpness.py": {"2", "5", "6", "7", "slope"},
+          "04_batch_size.py": {"8", "13"}}
 
 
 @pytest.mark.slow

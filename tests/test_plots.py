@@ -40,3 +40,33 @@ def test_accuracy_curves_and_sharpness_charts(tmp_path):
              {"label": "p=100, ε=1e-3", "sb": 0.0, "lb": 3.0}]  # φ = 0 must still plot on log axes
     out = plot_sharpness(cells, tmp_path / "s.png", title="t")
     assert out.stat().st_size > 10_000
+
+
+def test_batch_size_warm_start_and_trajectory_figures(tmp_path):
+    from minisharp.plots import plot_batch_size, plot_sharpness_along_training, plot_warm_start
+
+    batch_panel = {"batch": [256, 1024, 6000], "accuracy": [89.5, 89.2, 88.4],
+                   "accuracy_se": [0.3, 0.3, 0.3], "phi": [15.0, 60.0, 0.0],
+                   "phi_low": [12.0, 50.0, 0.0], "phi_high": [18.0, 70.0, 0.0],
+                   "threshold": 6000,
+                   "others": [{"label": "Adagrad", "batch": 6000, "accuracy": 87.0, "phi": 300}]}
+    out = plot_batch_size({"F1": batch_panel, "conv": dict(batch_panel, threshold=None)},
+                          tmp_path / "b.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+    warm_panel = {"sb_epochs": [1, 2, 3, 4], "sb_accuracy": [85, 87, 88, 89], "k": [0, 2, 4],
+                  "lb_accuracy": [88.0, 88.5, 89.1], "phi": [900.0, 100.0, 20.0],
+                  "phi_low": [850.0, 90.0, 18.0], "phi_high": [950.0, 110.0, 22.0],
+                  "phi_sb": 15.0, "turn": 4}
+    out = plot_warm_start({"F1": warm_panel}, tmp_path / "w.png")
+    assert out.stat().st_size > 10_000
+
+    def run(scale):
+        return {"epoch": [0, 1, 2], "loss": [2.3, 0.5, 0.1],
+                "phi": [1.0, 5.0 * scale, 20.0 * scale], "phi_low": [0.9, 4.0, 15.0],
+                "phi_high": [1.1, 6.0 * scale, 25.0 * scale], "distance_epoch": [0, 1, 2],
+                "distance": [0.0, 10.0 * scale, 15.0 * scale]}
+
+    out = plot_sharpness_along_training({"F1": {"SB": run(1.0), "LB": run(3.0)}},
+                                        tmp_path / "t.png")
+    assert out.stat().st_size > 10_000
