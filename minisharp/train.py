@@ -440,29 +440,3 @@ def _summary(reason, history):
     return (f"stopped ({reason}) after {len(history)} epochs: train loss "
             f"{history.train_loss[-1]:.4f}, train accuracy {history.train_accuracy[-1]:.4f}, "
             f"test accuracy {history.test_accuracy[-1]:.4f}")
-
-
-def train_pair(net, train_set, test_set, *, seed, sb_batch=None, lb_batch=None, optimizer=None,
-               dtype=np.float32, checkpoint_dir=None, resume=False, **settings):
-    """Train a small-batch and a large-batch run from the SAME θ₀ = ``net.init(seed)``.
-
-    As in the authors' code: both runs share θ₀ and the data-order seed, each starts with a
-    fresh optimizer (``optimizer``: None for Adam with Keras defaults, a name, or a
-    zero-argument factory), and both follow the same stopping rule (``settings`` go to
-    :func:`train`). ``sb_batch=None`` is :func:`minisharp.data.small_batch_size` (the paper's 256
-    on 60,000 images), ``lb_batch=None`` the paper's 10 % of the training set. With
-    ``checkpoint_dir`` the runs are saved as ``sb.npz`` and ``lb.npz`` there.
-    Returns (run_sb, run_lb).
-    """
-    theta0 = net.init(seed, dtype=dtype)
-    n_train = len(train_set.y)
-    sb_batch = data.small_batch_size(n_train) if sb_batch is None else sb_batch
-    lb_batch = data.large_batch_size(n_train) if lb_batch is None else lb_batch
-    runs = []
-    for label, batch_size in (("sb", sb_batch), ("lb", lb_batch)):
-        fresh = optimizer() if callable(optimizer) else optim.make(optimizer or "adam")
-        path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"{label}.npz")
-        runs.append(train(net, theta0, train_set, test_set, batch_size=batch_size,
-                          optimizer=fresh, seed=seed, checkpoint=path, resume=resume,
-                          **settings))
-    return tuple(runs)

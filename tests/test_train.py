@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minisharp import checkpoint, data, evaluate, optim, zoo
+from minisharp import checkpoint, evaluate, optim, zoo
 from minisharp import train as training
 from minisharp.data import Dataset
 
@@ -155,37 +155,6 @@ def test_no_progress_output_when_stderr_is_not_a_terminal(capsys):
     run(epochs=1, progress=True)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
-
-
-def test_train_pair_shares_theta0_and_data_seed(monkeypatch):
-    calls = []
-
-    def fake_train(net, theta, train_set, test_set, **settings):
-        calls.append((theta.copy(), settings))
-        return settings["batch_size"]
-
-    monkeypatch.setattr(training, "train", fake_train)
-    net = zoo.build("F1-narrow", SHAPE, CLASSES)
-    result = training.train_pair(net, TRAIN, TEST, seed=7, sb_batch=32, max_epochs=4)
-    assert result == (32, len(TRAIN) // 10)
-    (theta_sb, sb), (theta_lb, lb) = calls
-    np.testing.assert_array_equal(theta_sb, net.init(7))
-    np.testing.assert_array_equal(theta_lb, net.init(7))
-    assert sb["seed"] == lb["seed"] == 7 and sb["max_epochs"] == lb["max_epochs"] == 4
-    assert sb["optimizer"] is not lb["optimizer"]
-    assert sb["optimizer"].steps == lb["optimizer"].steps == 0
-    defaults = training.train_pair(net, TRAIN, TEST, seed=7, max_epochs=1)
-    assert defaults == (data.small_batch_size(len(TRAIN)), len(TRAIN) // 10)
-
-
-def test_train_pair_runs_both_regimes(tmp_path):
-    net = zoo.build("F1-narrow", SHAPE, CLASSES)
-    small, large = training.train_pair(net, TRAIN, TEST, seed=0, sb_batch=32, lb_batch=128,
-                                       max_epochs=2, patience=None, progress=False,
-                                       checkpoint_dir=tmp_path)
-    assert small.config["batch_size"] == 32 and large.config["batch_size"] == 128
-    assert small.optimizer.steps == 2 * 8 and large.optimizer.steps == 2 * 2
-    assert checkpoint.load(tmp_path / "lb.npz").config["batch_size"] == 128
 
 
 @pytest.mark.parametrize("setting, match", [
