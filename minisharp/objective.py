@@ -37,9 +37,24 @@ def _check_labels(net, X, y):
         raise ValueError(f"need one label per sample: X has {len(X)}, y has shape {y.shape}")
     if len(y) == 0:
         raise ValueError("empty batch")
+    if y.dtype.kind not in "iu":  # a float or bool label would be truncated to a class
+        raise ValueError(f"labels must be integers (class indices), got {y.dtype}")
     if y.min() < 0 or y.max() >= net.num_classes:
         raise ValueError(f"labels must lie in [0, {net.num_classes}), got [{y.min()}, {y.max()}]")
     return y.astype(np.intp, copy=False)
+
+
+def _check_theta(net, theta, out=None):
+    """θ as the kernels need it: a float32/float64 vector of the network's size (and ``out``)."""
+    if not isinstance(theta, np.ndarray) or theta.shape != (net.num_params,):
+        raise ValueError(f"theta must be a vector of {net.num_params} parameters for "
+                         f"{net.name}, got shape {np.shape(theta)}")
+    if theta.dtype.type not in (np.float32, np.float64):
+        raise ValueError(f"theta must be float32 or float64, got {theta.dtype}")
+    if out is not None and (not isinstance(out, np.ndarray) or out.shape != theta.shape
+                            or out.dtype != theta.dtype or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a contiguous {theta.dtype} vector like theta, got "
+                         f"{getattr(out, 'dtype', type(out).__name__)}{np.shape(out)}")
 
 
 def loss_and_grad(net, theta, X, y, mode="batchstat", *, chunk=None, state=None, rng=None,
@@ -50,6 +65,7 @@ def loss_and_grad(net, theta, X, y, mode="batchstat", *, chunk=None, state=None,
     ``out`` when given, which saves an allocation per training step). float64 θ gives a
     float64 computation end to end.
     """
+    _check_theta(net, theta, out)
     y = _check_labels(net, X, y)
     grad = np.empty_like(theta) if out is None else out
     ctx = Context(mode, rng, state)
@@ -77,6 +93,7 @@ def evaluate(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
     """(mean cross-entropy, accuracy in [0, 1]) over the samples given, forward only."""
     if mode == "train":
         raise ValueError("evaluate measures; use mode 'batchstat' or 'eval'")
+    _check_theta(net, theta)
     y = _check_labels(net, X, y)
     ctx = Context(mode, None, state)
     loss, correct = 0.0, 0

@@ -53,6 +53,33 @@ def test_bad_labels_are_clear_errors(problem):
         minisharp.evaluate(net, theta, X, y, mode="train")
 
 
+@pytest.mark.parametrize("kind", [np.float16, np.int64, np.complex128, bool])
+def test_theta_of_another_dtype_is_refused(problem, kind):
+    net, theta, X, y = problem
+    for function in (minisharp.loss_and_grad, minisharp.evaluate):
+        with pytest.raises(ValueError, match=f"theta must be float32 or float64, got "
+                                             f"{np.dtype(kind).name}"):
+            function(net, theta.astype(kind), X, y)
+
+
+def test_theta_of_another_shape_is_refused(problem):
+    net, theta, X, y = problem
+    for bad in (theta[:-1], theta.reshape(1, -1), np.float64(1.0)):
+        with pytest.raises(ValueError, match=f"theta must be a vector of {net.num_params}"):
+            minisharp.loss_and_grad(net, bad, X, y)
+    with pytest.raises(ValueError, match="out must be"):
+        minisharp.loss_and_grad(net, theta, X, y, out=np.empty(theta.size, np.float32))
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.5, 2.0]), np.array([True, False, True]),
+                                    np.array(["0", "1", "2"])])
+def test_labels_that_are_not_integers_are_refused(problem, labels):
+    net, theta, X, _ = problem
+    for function in (minisharp.loss_and_grad, minisharp.evaluate):
+        with pytest.raises(ValueError, match="labels must be integers"):
+            function(net, theta, X[:3], labels)
+
+
 def tiny_network():
     """F1-narrow on 6 inputs and 3 classes, float64, with 10 samples in chunks of 4, 4, 2."""
     net = zoo.build("F1-narrow", (6,), 3)
