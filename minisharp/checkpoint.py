@@ -31,7 +31,6 @@ import glob
 import json
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ except ImportError:  # pragma: no cover - not POSIX: no lock is taken
 import numpy as np
 
 from . import optim, zoo
+from .atomic import save_npz
 
 FORMAT = "minisharp-checkpoint-1"
 _JSON_FIELDS = ("config", "history", "rng", "stop_reason", "format")
@@ -149,22 +149,7 @@ def save(path, *, net, theta, state, optimizer, rng, epoch, history, config,
         "stop_reason": _text(stop_reason),
         "format": _text(FORMAT),
     }
-    directory, name = os.path.split(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    save_npz(path, arrays)
 
 
 def exclusive(path):

@@ -33,13 +33,13 @@ from the iterates held in memory — O(epochs²) bytes in all, about 3 GB (a few
 30-epoch F1 run, which buys the single-file, always-consistent layout.
 """
 
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import save_npz
 
 FORMAT = "minisharp-trajectory-1"
 SUFFIX = ".traj.npz"
@@ -70,23 +70,7 @@ def save(path, epochs, thetas):
     members = {"epochs": np.asarray(epochs, dtype=np.int64), "format": np.array(FORMAT)}
     for epoch, theta in zip(epochs, thetas):
         members[f"theta/{epoch}"] = np.asarray(theta, dtype=np.float32)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".trajectory-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **members)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    return path
+    return save_npz(Path(path), members)
 
 
 def load(path):
