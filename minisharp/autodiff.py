@@ -11,13 +11,16 @@ graph backwards once, collecting the cotangent that arrives at each root. The re
 ∂f/∂view_i for every view, written straight into a flat gradient vector: no
 θ-sized temporaries, no accumulation into zeros.
 
-This is a first-order tool. It uses autograd's own tracer, nodes and topological sort,
-so every primitive's VJP is exactly the one ``autograd.grad`` would use.
+``value_and_grad`` is a first-order tool. It uses autograd's own tracer, nodes and
+topological sort, so every primitive's VJP is exactly the one ``autograd.grad`` would use.
+``gradients`` is the same reverse pass returning the cotangents as (possibly boxed) arrays
+instead of writing them into buffers, so an enclosing trace can differentiate it again:
+Hessian-vector products by reverse-over-reverse (``minisharp.curvature``).
 """
 
 import numpy as np
-from autograd.core import VJPNode
-from autograd.tracer import isbox, new_box, toposort, trace_stack
+from autograd.core import VJPNode, add_outgrads, vspace
+from autograd.tracer import getval, isbox, new_box, toposort, trace_stack
 
 
 def value_and_grad(fun, arrays, grad_out):
@@ -58,3 +61,34 @@ def value_and_grad(fun, arrays, grad_out):
     for i in np.flatnonzero(~seen):
         grad_out[i][...] = 0
     return float(value)
+
+
+def gradients(fun, arrays):
+    """[∂fun/∂arrays[i]] for a scalar ``fun(list of arrays)``, as a list, differentiably.
+
+    The arrays may be boxes of an enclosing trace (the views of θ while an outer gradient is
+    being taken): every operation of this reverse pass, the VJPs included, is then recorded by
+    that trace. An array ``fun`` does not depend on gets zeros.
+    """
+    with trace_stack.new_trace() as trace:
+        roots = [VJPNode.new_root() for _ in arrays]
+        boxes = [new_box(a, trace, r) for a, r in zip(arrays, roots)]
+        end = fun(boxes)
+        if not (isbox(end) and end._trace == trace):
+            return [np.zeros_like(getval(a)) for a in arrays]
+        value, end_node = end._value, end._node
+
+    root_index = {node: i for i, node in enumerate(roots)}
+    result = [None] * len(arrays)
+    outgrads = {end_node: (vspace(value).ones(), False)}
+    for node in toposort(end_node):
+        g = outgrads.pop(node)[0]
+        i = root_index.get(node)
+        if i is not None:
+            result[i] = g
+            continue
+        for parent, ingrad in zip(node.parents, node.vjp(g)):
+            # autograd's own accumulation: handles the sparse cotangents of indexing
+            outgrads[parent] = add_outgrads(outgrads.get(parent), ingrad)
+    return [np.zeros_like(getval(a)) if g is None else g for a, g in zip(arrays, result)]
+
