@@ -128,11 +128,18 @@ def _log_errors(values, low, high):
                     [max(hi - v, 0) for v, hi in zip(values, high)]]
 
 
+class _PlainLogFormatter(ticker.LogFormatter):
+    """LogFormatter's choice of which ticks to label, written as plain numbers (0.3, 30)."""
+
+    def __call__(self, x, pos=None):
+        return f"{x:g}" if super().__call__(x, pos) else ""
+
+
 def _plain_log_labels(axis, which="y"):
-    """Label a log axis with plain numbers (30, 100), minor ticks too while the range is short."""
+    """Label a log axis with plain numbers, minor ticks too while the range is short."""
     target = axis.yaxis if which == "y" else axis.xaxis
-    target.set_major_formatter(ticker.LogFormatter(minor_thresholds=(2, 0.5)))
-    target.set_minor_formatter(ticker.LogFormatter(minor_thresholds=(2, 0.5)))
+    target.set_major_formatter(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
+    target.set_minor_formatter(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
 
 
 def plot_batch_size(panels, out_png):
@@ -212,10 +219,16 @@ def plot_warm_start(panels, out_png):
         if panel.get("turn") is not None:
             for axis in (top, bottom):
                 axis.axvline(panel["turn"], color="0.5", ls=":", lw=1.2)
+        trained = list(panel["sb_accuracy"][1:]) + list(panel["lb_accuracy"])
+        top.set_ylim(min(trained) - 2, max(trained) + 1)   # θ₀'s chance level stays off-scale
         top.set_title(title)
         top.set_ylabel("test accuracy (%)")
         bottom.set_ylabel("sharpness φ of the LB solution")
         bottom.set_yscale("log")
+        _plain_log_labels(bottom)
+        bottom.set_xscale("symlog", linthresh=1.0)        # k = 0 included, early epochs spread
+        bottom.set_xticks(panel["k"], [str(k) for k in panel["k"]])
+        bottom.xaxis.set_minor_locator(ticker.NullLocator())
         bottom.set_xlabel("SB epochs before switching to the large batch (k)")
         for axis in (top, bottom):
             axis.grid(True, alpha=0.3)
@@ -245,6 +258,8 @@ def plot_sharpness_along_training(panels, out_png):
                        label=f"‖θ − θ₀‖, {label}")
         left.set_xscale("log")
         left.set_yscale("log")
+        _plain_log_labels(left, "x")
+        _plain_log_labels(left, "y")
         left.invert_xaxis()
         left.set_xlabel("training loss (decreasing →)")
         left.set_ylabel("sharpness φ (full space, ε = 1e-3)")
@@ -266,6 +281,68 @@ def plot_sharpness_along_training(panels, out_png):
         for axis in (left, right):
             axis.grid(True, alpha=0.3)
             axis.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_methods(rows, out_png, *, title=None):
+    """Lesson 07: test accuracy and sharpness per training method, side by side.
+
+    ``rows`` is a list of dicts with "label", "accuracy" and "accuracy_std" (in %), and
+    "phi", "phi_std" (full space) and "phi_p", "phi_p_std" (random subspace) — Metric 2.1 at
+    one ε. Left: accuracy bars; right: φ bars on a log axis, full space and p = 100 paired.
+    """
+    labels = [row["label"] for row in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(max(8.0, 1.1 * len(rows) + 4), 4.4))
+    positions = range(len(rows))
+    left.bar(positions, [row["accuracy"] for row in rows], 0.6,
+             yerr=[row.get("accuracy_std", 0) for row in rows], color="tab:green", alpha=0.8,
+             capsize=3)
+    low = min(row["accuracy"] - row.get("accuracy_std", 0) for row in rows)
+    high = max(row["accuracy"] + row.get("accuracy_std", 0) for row in rows)
+    margin = max(0.5, 0.15 * (high - low))
+    left.set_ylim(low - margin, high + margin)
+    left.set_ylabel("test accuracy (%)")
+    width = 0.38
+    for offset, key, colour, name in ((-width / 2, "phi", "tab:purple", "full space"),
+                                      (width / 2, "phi_p", "tab:orange", "p = 100")):
+        values = [max(row[key], 1e-3) for row in rows]
+        spreads = [row.get(f"{key}_std", 0) for row in rows]
+        right.bar([p + offset for p in positions], values, width, color=colour, alpha=0.8,
+                  yerr=spreads if any(spreads) else None, capsize=3, label=name)
+    right.set_yscale("log")
+    right.set_ylabel("sharpness φ (Metric 2.1)")
+    right.legend(fontsize=8)
+    for axis in (left, right):
+        axis.set_xticks(list(positions), labels, rotation=40, ha="right", fontsize=8)
+        axis.grid(True, axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_paths(paths, out_png, *, title=None, dataset="train", start="the common start"):
+    """Loss along several lines θ(α) = α θ_end + (1 − α) θ_start that share the start (α = 0).
+
+    ``paths`` maps a label (the end point's run) to what :func:`minisharp.landscape.interpolate`
+    returns. One curve per path, ``dataset``'s cross-entropy on a log axis: how steeply the
+    loss rises around each end point (α = 1) compared with the common start.
+    """
+    fig, axis = plt.subplots(figsize=(6.8, 4.4))
+    colours = plt.get_cmap("tab10")
+    for position, (label, result) in enumerate(paths.items()):
+        axis.plot(result["alphas"], result["metrics"][dataset]["loss"], lw=1.6,
+                  color=colours(position % 10), label=label)
+    for alpha in (0.0, 1.0):
+        axis.axvline(alpha, color="0.55", ls=":", lw=1.0, zorder=0)
+    axis.set_yscale("log")
+    axis.set_xlabel(f"α  (0: {start}, 1: each run's minimiser)")
+    axis.set_ylabel(f"{dataset} cross-entropy")
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=8, ncol=2)
+    if title:
+        axis.set_title(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, out_png)
 

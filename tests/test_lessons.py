@@ -15,12 +15,17 @@ LESSONS = {
                                  "02_sincos_C1-narrow.png", "02_generalization_gap.json"],
     "03_sharpness.py": ["03_sharpness.png", "03_sharpness.json"],
     "04_batch_size.py": ["04_batch_size.png", "04_batch_size.json"],
+    "05_warm_start.py": ["05_warm_start.png", "05_warm_start.json"],
+    "06_sharpness_during_training.py": ["06_sharpness_during_training.png",
+                                        "06_sharpness_during_training.json"],
 }
 
 # The paper's claims (numbered as in its checkable-claims list) each lesson must check.
 CLAIMS = {"02_generalization_gap.py": {"2", "3", "4", "10", "12"},
           "03_sharpness.py": {"2", "5", "6", "7", "slope"},
-          "04_batch_size.py": {"8", "13"}}
+          "04_batch_size.py": {"8", "13"},
+          "05_warm_start.py": {"9"},
+          "06_sharpness_during_training.py": {"10", "11"}}
 
 
 @pytest.mark.slow
