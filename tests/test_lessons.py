@@ -18,6 +18,7 @@ LESSONS = {
     "05_warm_start.py": ["05_warm_start.png", "05_warm_start.json"],
     "06_sharpness_during_training.py": ["06_sharpness_during_training.png",
                                         "06_sharpness_during_training.json"],
+    "07_remedies.py": ["07_methods_F1-narrow.png", "07_paths_F1-narrow.png", "07_remedies.json"],
 }
 
 # The paper's claims (numbered as in its checkable-claims list) each lesson must check.
@@ -25,7 +26,8 @@ CLAIMS = {"02_generalization_gap.py": {"2", "3", "4", "10", "12"},
           "03_sharpness.py": {"2", "5", "6", "7", "slope"},
           "04_batch_size.py": {"8", "13"},
           "05_warm_start.py": {"9"},
-          "06_sharpness_during_training.py": {"10", "11"}}
+          "06_sharpness_during_training.py": {"10", "11"},
+          "07_remedies.py": {"2", "14", "15", "16", "gap", "flat", "cause"}}
 
 
 @pytest.mark.slow
