@@ -70,3 +70,17 @@ def test_batch_size_warm_start_and_trajectory_figures(tmp_path):
     out = plot_sharpness_along_training({"F1": {"SB": run(1.0), "LB": run(3.0)}},
                                         tmp_path / "t.png")
     assert out.stat().st_size > 10_000
+
+
+def test_methods_chart_and_paths_from_one_start(tmp_path):
+    from minisharp.plots import plot_methods, plot_paths
+
+    rows = [{"label": "SB", "accuracy": 89.5, "accuracy_std": 0.2, "phi": 15.0, "phi_std": 2.0,
+             "phi_p": 1.2, "phi_p_std": 0.1},
+            {"label": "LB + SAM", "accuracy": 89.1, "accuracy_std": 0.0, "phi": 0.0,
+             "phi_std": 0.0, "phi_p": 0.5, "phi_p_std": 0.0}]  # φ = 0 must still plot on log axes
+    out = plot_methods(rows, tmp_path / "m.png", title="t")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    out = plot_paths({"LB": fake_interpolation(), "LB + SAM": fake_interpolation()},
+                     tmp_path / "p.png", title="t", start="the SB minimiser")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
