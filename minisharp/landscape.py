@@ -8,6 +8,16 @@ at points θ(α) = c_l(α) θ_l + c_s(α) θ_s along a path through both:
 
 Both paths give θ(0) = θ_s and θ(1) = θ_l exactly. The paper used α ∈ [−1, 2] at 25
 equally spaced points and evaluated in batches of 5000 (``EVAL_CHUNK``).
+
+2-D surfaces (Li et al. 2018, "Visualizing the loss landscape of neural nets"): the loss on
+the plane θ + a·d₁ + b·d₂ through one minimiser, spanned by two random directions that are
+*filter-normalised* — a Gaussian direction rescaled so that each filter (the slice of a weight
+array for one output neuron of a dense layer or one output channel of a conv layer) has the
+norm of the same filter of θ: d_f ← d_f · ‖θ_f‖ / ‖d_f‖. A network whose function is unchanged
+by scaling a filter (a filter feeding batch norm or a ReLU) then gets a plane that is
+unchanged too, so planes of different networks can be compared. Biases and batch-norm γ, β
+(the 1-D arrays) get direction 0, as in Li et al.'s code (``ignore='biasbn'``). Every point is
+measured by the same evaluation as the 1-D paths.
 """
 
 import numpy as np
@@ -17,6 +27,7 @@ from .objective import EVAL_CHUNK, evaluate
 
 PATHS = ("linear", "sincos")
 DEFAULT_ALPHAS = np.linspace(-1.0, 2.0, 25)
+DEFAULT_PLANE = np.linspace(-1.0, 1.0, 21)  # Li et al. plot [−1, 1]² (at 51 points)
 
 
 def path_coefficients(alphas, path="linear"):
@@ -47,6 +58,14 @@ def point_on_path(theta_s, theta_l, c_l, c_s):
         return theta_l.copy()
     mixed = c_l * theta_l.astype(np.float64) + c_s * theta_s.astype(np.float64)
     return mixed.astype(theta_s.dtype)
+
+
+def _measure(net, theta, datasets, metrics, mode, chunk, state):
+    """Append loss and accuracy at θ on every data set to ``metrics`` (dropout off)."""
+    for name, (X, y) in datasets.items():
+        loss, accuracy = evaluate(net, theta, X, y, mode=mode, chunk=chunk, state=state)
+        metrics[name]["loss"].append(float(loss))
+        metrics[name]["accuracy"].append(float(accuracy))
 
 
 def _interpolated_state(state_s, state_l, c_l, c_s):
@@ -106,13 +125,9 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
         steps = tqdm(steps, desc=f"{path} path", unit="α", disable=None)  # None: off if no tty
     for i in steps:
         theta = point_on_path(theta_s, theta_l, c_l[i], c_s[i])
-        extra = {}
-        if mode == "eval":
-            extra["state"] = _interpolated_state(state_s, state_l, c_l[i], c_s[i])
-        for name, (X, y) in datasets.items():
-            loss, accuracy = evaluate(net, theta, X, y, mode=mode, chunk=chunk, **extra)
-            metrics[name]["loss"].append(float(loss))
-            metrics[name]["accuracy"].append(float(accuracy))
+        state = _interpolated_state(state_s, state_l, c_l[i], c_s[i]) if mode == "eval" \
+            else None
+        _measure(net, theta, datasets, metrics, mode, chunk, state)
     return {
         "alphas": alphas.tolist(),
         "path": path,
@@ -121,3 +136,73 @@ def interpolate(net, theta_s, theta_l, datasets, *, alphas=DEFAULT_ALPHAS, path=
         "sets": list(datasets),
         "metrics": metrics,
     }
+
+
+def filter_norms(net, vector):
+    """{array name: ‖filter‖ per filter} for every weight array of ``net`` in ``vector``.
+
+    A filter is the slice for one index of a weight array's last axis: one output neuron of a
+    dense layer (W[:, u]) or one output channel of a conv layer (W[:, :, :, f]).
+    """
+    norms = {}
+    for (name, spec, _), view in zip(net.specs, net.views(np.asarray(vector))):
+        if len(spec.shape) >= 2:
+            axes = tuple(range(len(spec.shape) - 1))
+            norms[name] = np.sqrt(np.sum(view.astype(np.float64) ** 2, axis=axes))
+    return norms
+
+
+def filter_normalized_direction(net, theta, *, seed=0):
+    """A Gaussian direction d (seeded) with ‖d_f‖ = ‖θ_f‖ for every filter f, and 0 on the
+    biases and batch-norm γ, β (module docs). Returns a float64 vector like θ."""
+    rng = np.random.default_rng(seed)
+    direction = np.zeros(net.num_params)
+    for (_, spec, _), d, w in zip(net.specs, net.views(direction), net.views(np.asarray(theta))):
+        if len(spec.shape) < 2:
+            continue
+        axes = tuple(range(len(spec.shape) - 1))
+        d[...] = rng.standard_normal(spec.shape)
+        d *= np.sqrt(np.sum(w.astype(np.float64) ** 2, axis=axes)) \
+            / np.sqrt(np.sum(d ** 2, axis=axes))
+    return direction
+
+
+def plane(net, theta, d1, d2, datasets, *, alphas=DEFAULT_PLANE, betas=None, mode="batchstat",
+          chunk=EVAL_CHUNK, state=None, progress=True):
+    """Loss and accuracy of ``net`` at θ + a·d₁ + b·d₂ for a in ``alphas``, b in ``betas``.
+
+    d₁, d₂ are usually :func:`filter_normalized_direction` with two seeds; betas default to
+    alphas. Each point is measured as in :func:`interpolate` (``minisharp.evaluate``, fixed
+    chunks, dropout off); in mode "eval" every point uses θ's running statistics ``state``.
+    The point (0, 0) is θ itself, bit for bit. Returns a JSON-serialisable dict::
+
+        {"alphas": [...], "betas": [...], "mode": "batchstat", "sets": ["train"],
+         "metrics": {"train": {"loss": [[...] per beta], "accuracy": [[...]]}, ...}}
+
+    with ``metrics[name]["loss"][j][i]`` the value at (alphas[i], betas[j]).
+    """
+    if mode == "train":
+        raise ValueError("plane measures; use mode 'batchstat' or 'eval'")
+    if mode == "eval" and state is None:
+        raise ValueError("mode 'eval' needs θ's batch-norm running statistics (state=)")
+    theta = np.asarray(theta)
+    d1, d2 = (np.asarray(d, dtype=np.float64) for d in (d1, d2))
+    if d1.shape != theta.shape or d2.shape != theta.shape:
+        raise ValueError(f"directions must have θ's shape {theta.shape}, got {d1.shape} and "
+                         f"{d2.shape}")
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    betas = alphas if betas is None else np.asarray(betas, dtype=np.float64).ravel()
+    flat = {name: {"loss": [], "accuracy": []} for name in datasets}
+    points = [(a, b) for b in betas for a in alphas]
+    if progress:
+        points = tqdm(points, desc="plane", unit="point", disable=None)
+    base = theta.astype(np.float64)
+    for a, b in points:
+        point = theta.copy() if a == 0 and b == 0 else (base + a * d1 + b * d2).astype(theta.dtype)
+        _measure(net, point, datasets, flat, mode, chunk, state)
+    rows = len(betas)
+    metrics = {name: {key: np.reshape(values, (rows, -1)).tolist() for key, values in m.items()}
+               for name, m in flat.items()}
+    return {"alphas": alphas.tolist(), "betas": betas.tolist(), "mode": mode,
+            "sets": list(datasets), "metrics": metrics}
+

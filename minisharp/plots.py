@@ -6,7 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import ticker  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib import colors, ticker  # noqa: E402
 
 DPI = 120
 LOSS_COLOUR = "tab:blue"
@@ -344,6 +345,36 @@ def plot_paths(paths, out_png, *, title=None, dataset="train", start="the common
     if title:
         axis.set_title(title, fontsize=10)
     fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_surfaces(panels, out_png, *, dataset="train", title=None, levels=12):
+    """Contours of the loss on 2-D planes through minimisers (Li et al. 2018), side by side.
+
+    ``panels`` maps a label (e.g. "SB", "LB") to what :func:`minisharp.landscape.plane`
+    returns. All panels share the same contour levels, spaced evenly in log(loss) between the
+    smallest and largest value seen, so equal spacing of lines means equal sharpness. The
+    minimiser (0, 0) is marked.
+    """
+    grids = {label: np.asarray(r["metrics"][dataset]["loss"]) for label, r in panels.items()}
+    low = max(min(float(g.min()) for g in grids.values()), 1e-8)
+    high = max(float(g.max()) for g in grids.values())
+    bounds = np.geomspace(low, max(high, low * 1.01), int(levels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 4.0), squeeze=False)
+    for axis, (label, result) in zip(axes[0], panels.items()):
+        filled = axis.contourf(result["alphas"], result["betas"], grids[label], levels=bounds,
+                               cmap="viridis", norm=colors.LogNorm(low, high),
+                               extend="both")
+        axis.contour(result["alphas"], result["betas"], grids[label], levels=bounds,
+                     colors="white", linewidths=0.5, alpha=0.6)
+        axis.plot([0], [0], marker="*", color="red", markersize=10)
+        axis.set_title(label, fontsize=10)
+        axis.set_xlabel("a  (direction d₁)")
+        axis.set_aspect("equal")
+    axes[0][0].set_ylabel("b  (direction d₂)")
+    fig.colorbar(filled, ax=list(axes[0]), label=f"{dataset} cross-entropy", shrink=0.85)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return _save(fig, out_png)
 
 

@@ -1,4 +1,4 @@
-"""Parametric interpolation between two minimisers (the paper's Fig. 3 and Fig. 7)."""
+"""The loss landscape: paths between two minimisers (the paper's Fig. 3 and 7), 2-D planes."""
 
 import json
 
@@ -7,7 +7,14 @@ import pytest
 
 import minisharp
 from minisharp import zoo
-from minisharp.landscape import interpolate, path_coefficients, point_on_path
+from minisharp.landscape import (
+    filter_normalized_direction,
+    filter_norms,
+    interpolate,
+    path_coefficients,
+    plane,
+    point_on_path,
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +80,52 @@ def test_eval_mode_interpolates_running_statistics(pair):
     loss_l, _ = minisharp.evaluate(net, theta_l, X, y, mode="eval", state=state_l)
     assert result["metrics"]["test"]["loss"][1] == loss_l
     assert np.all(np.isfinite(result["metrics"]["test"]["loss"]))
+
+
+@pytest.fixture(scope="module")
+def conv_net():
+    net = zoo.build("C1-narrow", (1, 8, 8), 3)
+    rng = np.random.default_rng(3)
+    theta = net.init(seed=4) + 0.05 * rng.standard_normal(net.num_params).astype(np.float32)
+    data = {"train": (rng.random((9, 1, 8, 8)), rng.integers(0, 3, 9))}
+    return net, theta, data
+
+
+def test_filter_normalized_direction_has_the_weights_filter_norms(conv_net):
+    net, theta, _ = conv_net
+    d = filter_normalized_direction(net, theta, seed=0)
+    weights, direction = filter_norms(net, theta), filter_norms(net, d)
+    assert any(name.startswith("conv") for name in weights) and "dense1.W" in weights
+    for name, norms in weights.items():
+        np.testing.assert_allclose(direction[name], norms, rtol=1e-12)
+    for (name, spec, _), view in zip(net.specs, net.views(d)):
+        if len(spec.shape) == 1:  # biases, γ, β: not perturbed (Li et al.'s ignore='biasbn')
+            assert not view.any(), name
+    np.testing.assert_array_equal(d, filter_normalized_direction(net, theta, seed=0))
+    assert not np.allclose(d, filter_normalized_direction(net, theta, seed=1))
+
+
+def test_plane_centre_is_f_theta_and_points_are_theta_plus_steps(conv_net):
+    net, theta, data = conv_net
+    d1 = filter_normalized_direction(net, theta, seed=0)
+    d2 = filter_normalized_direction(net, theta, seed=1)
+    result = plane(net, theta, d1, d2, data, alphas=[-0.5, 0.0, 0.25], betas=[0.0, 0.5],
+                   chunk=4, progress=False)
+    X, y = data["train"]
+    loss = result["metrics"]["train"]["loss"]
+    assert np.shape(loss) == (2, 3)  # rows: betas, columns: alphas
+    assert loss[0][1] == minisharp.evaluate(net, theta, X, y, chunk=4)[0]
+    moved = (theta.astype(np.float64) - 0.5 * d1 + 0.5 * d2).astype(np.float32)
+    assert loss[1][0] == minisharp.evaluate(net, moved, X, y, chunk=4)[0]
+    assert loss[1][0] != loss[0][1]
+    json.dumps(result)
+
+
+def test_plane_checks_its_arguments(conv_net):
+    net, theta, data = conv_net
+    d = filter_normalized_direction(net, theta)
+    with pytest.raises(ValueError, match="needs θ's batch-norm running statistics"):
+        plane(net, theta, d, d, data, mode="eval", progress=False)
+    with pytest.raises(ValueError, match="directions must have θ's shape"):
+        plane(net, theta, d[:5], d, data, progress=False)
+
