@@ -319,6 +319,8 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
             in_progress = (epoch, optimizer.steps)
             started = time.perf_counter()
             size = method.batch_size(epoch - 1) if hasattr(method, "batch_size") else batch_size
+            if not 0 < size <= n:
+                raise ValueError(f"method.batch_size({epoch - 1}) must lie in [1, {n}], got {size}")
             with tqdm(total=data.num_batches(n, size), desc=f"epoch {epoch}", unit="step",
                       leave=False, disable=not _show_progress(progress)) as bar:
                 batches = data.batches(n, size, seed=seed, epoch=epoch - 1)

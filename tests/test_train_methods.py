@@ -145,3 +145,16 @@ def test_every_method_trains_and_resumes_bit_for_bit(tmp_path, label):
     assert whole.history.metrics() == resumed.history.metrics()
     for key in whole.state:
         np.testing.assert_array_equal(whole.state[key], resumed.state[key])
+
+
+class TooLarge:
+    def config(self):
+        return {"name": "too-large"}
+
+    def batch_size(self, epoch):
+        return 10_000
+
+
+def test_a_batch_size_schedule_beyond_the_data_is_refused():
+    with pytest.raises(ValueError, match=r"method.batch_size\(0\) must lie in \[1, 192\]"):
+        run(method=TooLarge())
