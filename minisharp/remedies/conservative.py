@@ -8,8 +8,8 @@ step, the next iterate approximately solves the proximal sub-problem
 
 whose proximal term keeps x_{k+1} near x_k so that one batch cannot pull the iterate far.
 Keskar et al. solved it inexactly with 3 Adam iterations and λ = 1e-3. We do the same: the
-run's own optimizer (its moments carried from batch to batch, as one optimizer object would
-in the authors' code) takes ``inner_steps`` updates along the sub-problem's gradient
+run's own optimizer (its moments carry over from batch to batch; the paper does not say
+whether Adam restarted for each sub-problem) takes ``inner_steps`` updates along the gradient
 ∇f_B(x) + λ (x − x_k), starting at x = x_k (where the proximal term's gradient is zero, so
 the first inner step is a plain step). Batch-norm running statistics are updated by the
 first inner pass only, so that one batch counts once in the running averages.
