@@ -117,7 +117,9 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
     grid = BATCH_GRID[args.size][net_name]
     sb_batch, lb_batch = BATCHES.get(args.size, (data.small_batch_size(n),
                                                  data.large_batch_size(n)))
-    assert grid[0] == sb_batch and lb_batch in grid, "the grid must hold the SB and the LB"
+    if grid[0] != sb_batch or lb_batch not in grid:
+        raise ValueError(f"BATCH_GRID for {net_name} must start at SB {sb_batch} and hold LB "
+                         f"{lb_batch}, got {grid}")
     net = zoo.build(net_name, train_set.input_shape, train_set.num_classes)
     size = min(slice_size, n // SLICES)
     slices = [network_objective(net, train_set.X[k * size:(k + 1) * size],
@@ -138,12 +140,13 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
                 [opt_name] + [f"{k}{v:g}" for k, v in opt_settings.items()])
             checkpoint = run_path(args.runs, train_set, net_name, seed, batch_size, tag=tag)
             # the SB and LB runs keep their iterates for lessons 05 and 06 (if trained here)
-            keep = ([Trajectory.beside(checkpoint).callback]
-                    if opt_name == "adam" and batch_size in (sb_batch, lb_batch) else [])
+            record_iterates = ([Trajectory.beside(checkpoint).callback]
+                               if opt_name == "adam" and batch_size in (sb_batch, lb_batch)
+                               else [])
             run = train(net, theta0, train_set, test_set, batch_size=batch_size,
                         optimizer=optim.make(opt_name, **opt_settings), seed=seed,
                         max_epochs=max_epochs, patience=PATIENCE, min_delta=MIN_DELTA,
-                        checkpoint=checkpoint, resume=True, callbacks=keep,
+                        checkpoint=checkpoint, resume=True, callbacks=record_iterates,
                         progress=not args.quiet)
             phis = [sharpness(fun, run.theta, EPS, maxiter=MAXITER).phi for fun in slices]
             final = run.final()
