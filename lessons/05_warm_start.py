@@ -127,12 +127,14 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
         # --- 2 and 3. LB from the SB iterate after k epochs -------------------------------
         for k in [k for k in WARM_STARTS[args.size][net_name] if k <= sb_run.epochs]:
             start_theta = theta0 if k == 0 else sb_iterates.theta(k)
-            tag = "" if k == 0 else f"from-b{sb_batch}-epoch{k}"
+            lb_checkpoint = run_path(args.runs, train_set, net_name, seed, lb_batch,
+                                     tag="" if k == 0 else f"from-b{sb_batch}-epoch{k}")
+            # LB from θ₀ is lesson 02's LB run: keep its iterates for lesson 06 if trained here
+            record_iterates = [Trajectory.beside(lb_checkpoint).callback] if k == 0 else []
             lb_run = train(net, start_theta, train_set, test_set, batch_size=lb_batch,
                            optimizer="adam", seed=seed, max_epochs=max_epochs,
-                           patience=PATIENCE, min_delta=MIN_DELTA, resume=True,
-                           checkpoint=run_path(args.runs, train_set, net_name, seed, lb_batch,
-                                               tag=tag), progress=not args.quiet)
+                           patience=PATIENCE, min_delta=MIN_DELTA, checkpoint=lb_checkpoint,
+                           resume=True, callbacks=record_iterates, progress=not args.quiet)
             phis = [sharpness(fun, lb_run.theta, EPS, maxiter=MAXITER).phi for fun in slices]
             entry = lb.setdefault(k, {"accuracy": [], "phi": [], "epochs": [],
                                       "train_loss": [], "sb_accuracy": []})
