@@ -30,9 +30,10 @@ sizes, the plateau stopping rule instead of 100 epochs, 3 seeds in --full (one i
 run). SGD's settings are not in the paper: we use lr 0.1 with momentum 0.9 (Sutskever et al.
 2013, the paper's citation); Adagrad has the Keras 1 defaults (lr 0.01).
 
-Run:  python lessons/04_batch_size.py     (quick: ≈ 9 minutes on 2 cores with the full
-      Fashion-MNIST when lesson 02's SB and LB runs are in runs/, ≈ 16 minutes from nothing;
-      --full: F1 and the conv net, 3 seeds, estimated 1.5 hours)
+Run:  python lessons/04_batch_size.py
+      quick (the default), estimated from per-epoch timings: ≈ 9 minutes on 2 cores with the
+      full Fashion-MNIST when lesson 02's SB and LB runs are in runs/, ≈ 16 minutes from
+      nothing; --full: F1 and the conv net, 3 seeds, estimated 1.5 hours (not yet run)
 """
 
 import numpy as np

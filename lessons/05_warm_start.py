@@ -30,9 +30,10 @@ on 16,000 images); 4–6 warm starts instead of 100, each trained to the plateau
 epochs quick, 60 full) instead of 100 epochs — a 2-core CPU cannot train 100 LB runs; the SB
 phase is the SB run itself (30 epochs quick), not 100 epochs.
 
-Run:  python lessons/05_warm_start.py     (quick: ≈ 6 minutes on 2 cores with the full
-      Fashion-MNIST after lesson 04 has kept the SB iterates, ≈ 12 minutes from nothing;
-      --full: F1 and the conv net, 3 seeds, estimated 1.5 hours)
+Run:  python lessons/05_warm_start.py
+      quick (the default), estimated from per-epoch timings: ≈ 6 minutes on 2 cores with the
+      full Fashion-MNIST once lesson 04 has kept the SB iterates, ≈ 12 minutes from nothing;
+      --full: F1 and the conv net, 3 seeds, estimated 1.5 hours (not yet run)
 """
 
 import numpy as np

@@ -27,9 +27,10 @@ Differences from the paper: F1 on Fashion-MNIST instead of F2/C1 (--full adds th
 on 16,000 images and 3 seeds); φ at about ten epochs per run, not every iterate; the loss is
 the slice's, not the whole training set's.
 
-Run:  python lessons/06_sharpness_during_training.py     (quick: ≈ 3 minutes on 2 cores with
-      the full Fashion-MNIST once lesson 04 or 05 has kept the iterates, ≈ 10 minutes from
-      nothing; --full: F1 and the conv net, 3 seeds, estimated 1–1.5 hours)
+Run:  python lessons/06_sharpness_during_training.py
+      quick (the default), estimated from per-epoch timings: ≈ 3 minutes on 2 cores with the
+      full Fashion-MNIST once lesson 04 or 05 has kept the iterates, ≈ 10 minutes from
+      nothing; --full: F1 and the conv net, 3 seeds, estimated 1–1.5 hours (not yet run)
 """
 
 import numpy as np
