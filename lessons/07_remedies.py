@@ -39,7 +39,8 @@ are not in the paper. The quick size trains a subset of methods (see the configu
 8-epoch cap: there the LB runs take 80 steps against SB's 1,872, so part of the quick gap is
 simply too few updates — the effect "train longer" addresses; --full trains to the plateau.
 
-Run:  python lessons/07_remedies.py      (quick: ≈ 10 minutes on 2 cores; --full: hours)
+Run:  python lessons/07_remedies.py      (quick: sized for ≤ 10 minutes on 2 cores, not yet
+      timed; --smoke: seconds; --full: hours)
 """
 
 import numpy as np
