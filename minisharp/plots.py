@@ -378,6 +378,33 @@ def plot_surfaces(panels, out_png, *, dataset="train", title=None, levels=12):
     return _save(fig, out_png)
 
 
+def plot_spectra(panels, out_png, *, title=None, floor=1e-6):
+    """Hessian eigenvalue densities (stochastic Lanczos quadrature), one curve per minimiser.
+
+    ``panels`` maps a label to {"grid": [...], "density": [...], "top": [λ₁, λ₂, …]}; the
+    density is drawn on a log axis (clipped at ``floor``: the bulk near 0 and the few outliers
+    differ by orders of magnitude) and each λ₁ is marked by a dotted line of the same colour.
+    """
+    fig, axis = plt.subplots(figsize=(6.8, 4.2))
+    colours = plt.get_cmap("tab10")
+    for position, (label, spectrum) in enumerate(panels.items()):
+        colour = colours(position % 10)
+        density = np.maximum(np.asarray(spectrum["density"], dtype=float), floor)
+        axis.plot(spectrum["grid"], density, color=colour, lw=1.5, label=label)
+        if spectrum.get("top"):
+            axis.axvline(spectrum["top"][0], color=colour, ls=":", lw=1.2,
+                         label=f"{label}: λ_max = {spectrum['top'][0]:.3g}")
+    axis.set_yscale("log")
+    axis.set_xlabel("eigenvalue of the Hessian")
+    axis.set_ylabel("density")
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
 def _save(fig, out_png):
     directory = os.path.dirname(os.fspath(out_png))
     if directory:

@@ -98,3 +98,13 @@ def test_plot_surfaces_writes_png(tmp_path):
     data = out.read_bytes()
     assert len(data) > 10_000 and data[:8] == b"\x89PNG\r\n\x1a\n"
 
+
+def test_plot_spectra_writes_png(tmp_path):
+    from minisharp.plots import plot_spectra
+
+    grid = np.linspace(-1, 10, 200)
+    panels = {label: {"grid": grid.tolist(), "density": np.exp(-(grid - centre) ** 2).tolist(),
+                      "top": [centre + 3]} for label, centre in (("SB", 0.5), ("LB", 2.0))}
+    out = plot_spectra(panels, tmp_path / "spectra.png", title="F1")
+    assert out.stat().st_size > 10_000
+

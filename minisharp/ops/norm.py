@@ -85,9 +85,10 @@ def _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps
     g_rows = anp.reshape(g, (-1, C))
     if relu:
         g_rows = g_rows * (_as_rows(getval(ans)) > 0)
-    if batch_stats:
-        centred = x_rows - anp.mean(x_rows, axis=0)
-        inv_std = 1.0 / anp.sqrt(anp.mean(centred * centred, axis=0) + eps)
+    per_row = 1.0 / x_rows.shape[0]  # a Python float: anp.mean's VJP would divide float32
+    if batch_stats:                   # cotangents by a NumPy integer, making them float64
+        centred = x_rows - anp.sum(x_rows, axis=0) * per_row
+        inv_std = 1.0 / anp.sqrt(anp.sum(centred * centred, axis=0) * per_row + eps)
     else:
         centred = x_rows - mean
     x_hat = centred * inv_std
@@ -95,7 +96,7 @@ def _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps
     if 0 in argnums:
         dx = g_rows
         if batch_stats:
-            dx = dx - anp.mean(g_rows, axis=0) - x_hat * grads[1] / x_rows.shape[0]
+            dx = dx - (grads[2] + x_hat * grads[1]) * per_row
         grads[0] = anp.reshape(gamma * inv_std * dx, anp.shape(x))
     return tuple(grads[i] for i in argnums)
 
