@@ -92,3 +92,19 @@ def test_relu_hvp_matches_central_differences():
 
     gradient = grad(f)
     assert hvp_check(gradient, x, lambda v: grad(lambda q: anp.dot(gradient(q), v))(x)) < BOUND
+
+
+def test_second_order_stays_in_float32():
+    """A float32 network's Hessian-vector product must not drift into float64 (a float64
+    cotangent would make every matrix product of the outer pass run at double precision)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+    gamma, beta = np.ones(5, np.float32), np.zeros(5, np.float32)
+    labels = rng.integers(0, 5, 8)
+
+    def f(x):
+        return ops.softmax_cross_entropy(ops.batch_norm(x, gamma, beta, relu=True)[0], labels)
+
+    gradient = grad(f)
+    v = rng.standard_normal(x.shape).astype(np.float32)
+    assert grad(lambda z: anp.sum(gradient(z) * v))(x).dtype == np.float32
