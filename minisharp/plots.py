@@ -372,7 +372,8 @@ def plot_surfaces(panels, out_png, *, dataset="train", title=None, levels=12):
         axis.set_xlabel("a  (direction d₁)")
         axis.set_aspect("equal")
     axes[0][0].set_ylabel("b  (direction d₂)")
-    fig.colorbar(filled, ax=list(axes[0]), label=f"{dataset} cross-entropy", shrink=0.85)
+    fig.colorbar(filled, ax=list(axes[0]), label=f"{dataset} cross-entropy", shrink=0.85,
+                 format=ticker.FormatStrFormatter("%.3g"))
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, out_png)

@@ -19,6 +19,8 @@ LESSONS = {
     "06_sharpness_during_training.py": ["06_sharpness_during_training.png",
                                         "06_sharpness_during_training.json"],
     "07_remedies.py": ["07_methods_F1-narrow.png", "07_paths_F1-narrow.png", "07_remedies.json"],
+    "08_curvature.py": ["08_surfaces_F1-narrow.png", "08_spectrum_F1-narrow.png",
+                        "08_curvature.json"],
 }
 
 # The paper's claims (numbered as in its checkable-claims list) each lesson must check.
@@ -27,7 +29,9 @@ CLAIMS = {"02_generalization_gap.py": {"2", "3", "4", "10", "12"},
           "04_batch_size.py": {"8", "13"},
           "05_warm_start.py": {"9"},
           "06_sharpness_during_training.py": {"10", "11"},
-          "07_remedies.py": {"2", "14", "15", "16", "gap", "flat", "cause"}}
+          "07_remedies.py": {"2", "14", "15", "16", "gap", "flat", "cause"},
+          "08_curvature.py": {"2", "5", "lambda_max", "trace", "adaptive", "surface", "dinh",
+                              "kwon", "li"}}
 
 
 @pytest.mark.slow
