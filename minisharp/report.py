@@ -10,9 +10,13 @@ that margin; then
 
     holds         if margin >  z · noise
     not seen      if margin < −z · noise
-    within noise  otherwise                       (z = 2, roughly a 95 % two-sided band).
+    within noise  otherwise.
 
-With no estimate of the noise (noise = 0) the sign decides. Where the noise comes from is the
+z = 2 (roughly a 95 % two-sided band) when the noise is known from a model, like the binomial
+error of an accuracy; when it is estimated from a handful of repeats, z is Student's t
+quantile t₀.₉₇₅ for their degrees of freedom (4.3 for two repeats against two, 2.8 for three
+against three), because a spread estimated from so few values is itself uncertain. With no
+estimate of the noise (noise = 0) the sign decides. Where the noise comes from is the
 lesson's choice and is printed with the evidence: the binomial standard error of a test
 accuracy, sqrt(a (1 − a) / n) over n test images; the spread of paired differences over seeds;
 or the spread of a sharpness value over data slices and random subspaces.
@@ -25,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from .checkpoint import json_value
 from .threads import set_threads, threads_from_environment
@@ -124,6 +129,11 @@ def verdict(margin, noise, z=2.0):
     return WITHIN_NOISE
 
 
+def t_quantile(dof):
+    """z for a noise estimated with ``dof`` degrees of freedom: t₀.₉₇₅ (2 if dof is infinite)."""
+    return 2.0 if not np.isfinite(dof) else float(stats.t.ppf(0.975, max(float(dof), 1.0)))
+
+
 def binomial_se(accuracy, n):
     """Standard error of an accuracy measured on n independent samples: sqrt(a(1 − a)/n)."""
     accuracy = float(accuracy)
@@ -151,8 +161,9 @@ def accuracy_drop(sb_accuracies, lb_accuracies, n_test):
     gap = float(np.mean(sb - lb))
     sampling = np.sqrt(np.mean([binomial_se(a, n_test) ** 2 + binomial_se(b, n_test) ** 2
                                 for a, b in zip(sb, lb)]) / len(sb))
-    noise = max(paired_se(sb, lb), float(sampling))
-    outcome = verdict(gap, noise)
+    seeds_noise = paired_se(sb, lb)
+    noise = max(seeds_noise, float(sampling))
+    outcome = verdict(gap, noise, z=t_quantile(len(sb) - 1) if seeds_noise > sampling else 2.0)
     seeds = f"{len(sb)} seed{'s' if len(sb) > 1 else ''}"
     evidence = (f"SB {100 * sb.mean():.2f} %, LB {100 * lb.mean():.2f} %: gap "
                 f"{100 * gap:+.2f} ± {100 * noise:.2f} points (standard error; {seeds}, "
@@ -160,18 +171,23 @@ def accuracy_drop(sb_accuracies, lb_accuracies, n_test):
     return outcome, evidence
 
 
-def log_ratio_verdict(sb_values, lb_values):
+def log_ratio_verdict(sb_values, lb_values, threshold=1.0):
     """"LB is sharper than SB" from repeated measurements of φ (seeds, slices, subspaces).
 
     Works on log φ, where the spread of a ratio is symmetric: margin = mean log φ_LB − mean
-    log φ_SB, noise = sqrt(var_SB/k_SB + var_LB/k_LB) with sample variances (0 for one value).
+    log φ_SB, noise = sqrt(var_SB/k_SB + var_LB/k_LB) with sample variances (0 for one value),
+    z from Welch's degrees of freedom. ``threshold`` asks for LB/SB > threshold instead of > 1.
     Returns (verdict, ratio of geometric means, noise as a factor).
     """
     sb = np.log(np.maximum(np.asarray(sb_values, float), 1e-12))
     lb = np.log(np.maximum(np.asarray(lb_values, float), 1e-12))
-    var = sum(v.var(ddof=1) / v.size for v in (sb, lb) if v.size > 1)
+    parts = [v.var(ddof=1) / v.size for v in (sb, lb) if v.size > 1]
+    var = sum(parts)
+    dof = (var ** 2 / sum(p ** 2 / (v.size - 1) for p, v in zip(parts, (sb, lb)))
+           if var > 0 and len(parts) == 2 else np.inf)
     margin, noise = float(lb.mean() - sb.mean()), float(np.sqrt(var))
-    return verdict(margin, noise), float(np.exp(margin)), float(np.exp(noise))
+    outcome = verdict(margin - np.log(threshold), noise, z=t_quantile(dof))
+    return outcome, float(np.exp(margin)), float(np.exp(noise))
 
 
 class Claims:

@@ -135,3 +135,22 @@ def test_lesson_seeds_override(tmp_path):
     assert lesson_arguments("doc", ["--seeds", "1", "2", "--out", str(tmp_path)]).seeds == [1, 2]
     with pytest.raises(SystemExit):
         lesson_arguments("doc", ["--seeds", "-1", "--out", str(tmp_path)])
+
+
+def test_few_repeats_need_a_wider_band():
+    from minisharp.report import t_quantile
+
+    assert t_quantile(np.inf) == 2.0
+    assert t_quantile(2) == pytest.approx(4.303, abs=1e-3)
+    assert t_quantile(4) == pytest.approx(2.776, abs=1e-3)
+    # log ratio 0.53 with standard error 0.12: beyond 2 σ, but not beyond t(2 dof) · σ
+    sb, lb = [1.0, 1.25], [1.7, 2.1]
+    assert log_ratio_verdict(sb, lb)[0] == WITHIN_NOISE
+    assert log_ratio_verdict(sb * 3, lb * 3)[0] == HOLDS   # six values each: 10 dof
+
+
+def test_log_ratio_against_a_threshold():
+    sb, lb = [1.0, 1.1, 0.9], [30.0, 33.0, 27.0]
+    assert log_ratio_verdict(sb, lb, threshold=10)[0] == HOLDS
+    assert log_ratio_verdict(sb, lb, threshold=100)[0] == NOT_SEEN
+    assert log_ratio_verdict(sb, lb, threshold=30)[0] == WITHIN_NOISE
