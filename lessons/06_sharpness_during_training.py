@@ -15,7 +15,7 @@ The procedure, as this script runs it:
    05 keeps them when it trains them); otherwise they are trained again — deterministically,
    so they end bit-identical to the checkpoints — to record the iterates;
 2. measure Metric 2.1 (full space, ε = 1e-3) at θ₀ and at the iterates after a grid of
-   epochs, on two disjoint slices of the training set; the loss f(θ) on the slice is the
+   epochs, on three disjoint slices of the training set; the loss f(θ) on the slice is the
    x-axis of the figure (the metric reports it);
 3. compare SB and LB at the same training loss: at the highest loss both runs pass through
    after their first epoch (L_high) and the lowest both reach (L_low), interpolating ln φ
@@ -28,7 +28,7 @@ on 16,000 images and 3 seeds); φ at about ten epochs per run, not every iterate
 the slice's, not the whole training set's.
 
 Run:  python lessons/06_sharpness_during_training.py
-      quick (the default), estimated from per-epoch timings: ≈ 3 minutes on 2 cores with the
+      quick (the default), estimated from per-epoch timings: ≈ 4 minutes on 2 cores with the
       full Fashion-MNIST once lesson 04 or 05 has kept the iterates, ≈ 10 minutes from
       nothing; --full: F1 and the conv net, 3 seeds, estimated 1–1.5 hours (not yet run)
 """
@@ -37,7 +37,15 @@ import numpy as np
 
 from minisharp import data, plots, zoo
 from minisharp.objective import network_objective
-from minisharp.report import Claims, Stopwatch, lesson_arguments, save_json, table, verdict
+from minisharp.report import (
+    Claims,
+    Stopwatch,
+    lesson_arguments,
+    save_json,
+    t_quantile,
+    table,
+    verdict,
+)
 from minisharp.sharpness import sharpness
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.train import train
@@ -61,7 +69,8 @@ SEEDS = {"smoke": (0,), "quick": (0,), "full": (0, 1, 2)}
 TEST_SAMPLES = {"smoke": 300, "quick": None, "full": None}   # None: the whole test set
 PATIENCE, MIN_DELTA = 5, 1e-3   # stop after 5 epochs without a 1e-3 drop of the train loss
 EPS, MAXITER = 1e-3, 10         # Metric 2.1: full space, ε = 1e-3, 10 L-BFGS-B iterations
-SLICES = 2                      # disjoint slices of the training set φ is measured on
+SLICES = 3                      # disjoint slices of the training set φ is measured on (3
+                                # give 2 degrees of freedom to the spread, as in lesson 03)
 FLAT_FACTOR = 2.0               # claim 11: "SB stays roughly flat" = rises by less than 2×
 DISTANCE_RANGE = (3.0, 10.0)    # claim 10: the paper's ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖
 
@@ -73,10 +82,14 @@ def log_phi_at(points, slice_index, loss):
     return float(np.interp(np.log(loss), [a for a, _ in pairs], [b for _, b in pairs]))
 
 
-def mean_and_se(values):
+def repeated(values):
+    """(mean, standard error, z) of repeated values (seeds × slices): the verdict's z is
+    Student's t quantile for the values' degrees of freedom (one value: no noise estimate)."""
     values = np.asarray(values, dtype=float)
-    return float(values.mean()), (float(values.std(ddof=1) / np.sqrt(values.size))
-                                  if values.size > 1 else 0.0)
+    if values.size == 1:
+        return float(values[0]), 0.0, 2.0
+    return (float(values.mean()), float(values.std(ddof=1) / np.sqrt(values.size)),
+            t_quantile(values.size - 1))
 
 
 args = lesson_arguments(__doc__)
@@ -195,27 +208,28 @@ for net_name, e in experiments.items():
     c = e["compare"]
     gap_high = [x["LB_high"] - x["SB_high"] for x in c]
     gap_low = [x["LB_low"] - x["SB_low"] for x in c]
-    widening, noise = mean_and_se([lo - hi for lo, hi in zip(gap_low, gap_high)])
+    widening, noise, z = repeated([lo - hi for lo, hi in zip(gap_low, gap_high)])
     claims.check("11", f"{net_name}: SB and LB are about equally sharp at high loss, LB much "
-                 "sharper at low loss", verdict(widening, noise),
+                 "sharper at low loss", verdict(widening, noise, z),
                  f"φ_LB / φ_SB = {np.exp(np.mean(gap_high)):.2f}× at loss "
                  f"{np.mean([x['high'] for x in c]):.3f}, {np.exp(np.mean(gap_low)):.2f}× at "
                  f"loss {np.mean([x['low'] for x in c]):.4f}: the ratio grows "
                  f"{np.exp(widening):.2f}× (×/÷ {np.exp(noise):.2f} standard error, "
                  f"{len(c)} seed × slice values)")
-    rise, noise = mean_and_se([x["LB_low"] - x["LB_high"] for x in c])
-    claims.check("11", f"{net_name}: LB sharpness rises as the loss falls", verdict(rise, noise),
+    rise, noise, z = repeated([x["LB_low"] - x["LB_high"] for x in c])
+    claims.check("11", f"{net_name}: LB sharpness rises as the loss falls",
+                 verdict(rise, noise, z),
                  f"φ_LB rises {np.exp(rise):.2f}× (×/÷ {np.exp(noise):.2f}) from loss "
                  f"{np.mean([x['high'] for x in c]):.3f} to {np.mean([x['low'] for x in c]):.4f}")
-    sb_rise, noise = mean_and_se([x["SB_low"] - x["SB_high"] for x in c])
+    sb_rise, noise, z = repeated([x["SB_low"] - x["SB_high"] for x in c])
     claims.check("11", f"{net_name}: SB sharpness stays roughly flat or falls (rises by less "
-                 f"than {FLAT_FACTOR:g}×)", verdict(np.log(FLAT_FACTOR) - sb_rise, noise),
+                 f"than {FLAT_FACTOR:g}×)", verdict(np.log(FLAT_FACTOR) - sb_rise, noise, z),
                  f"φ_SB changes {np.exp(sb_rise):.2f}× (×/÷ {np.exp(noise):.2f}) over the same "
                  "loss range")
-    log_ratio, noise = mean_and_se(np.log(e["ratios"]))
+    log_ratio, noise, z = repeated(np.log(e["ratios"]))
     low, high = np.log(DISTANCE_RANGE)
     claims.check("10", f"{net_name}: ‖θ_SB − θ₀‖ / ‖θ_LB − θ₀‖ between 3 and 10",
-                 verdict(min(log_ratio - low, high - log_ratio), noise),
+                 verdict(min(log_ratio - low, high - log_ratio), noise, z),
                  f"ratios at the end {[round(r, 2) for r in e['ratios']]}; along the way "
                  + ", ".join(f"epoch {ep}: {r:.2f}"
                              for ep, r in list(e["ratio_along"].items())[:6]))
