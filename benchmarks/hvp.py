@@ -19,6 +19,7 @@ so its products differ and are compared for time only.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -140,10 +141,11 @@ def case(name, train, n, rounds):
             "agreement": check}
 
 
-def markdown(rows, command, threads):
+def markdown(rows, command, threads, load):
     lines = ["# Hessian-vector product cost", "",
-             f"`{command}` — float32, {threads} threads, batch statistics over one chunk, "
-             "dropout off; medians of alternating rounds.", "",
+             f"`{command}` — float32, {threads} thread{'s' * (threads > 1)}, batch statistics "
+             "over one chunk, dropout off; medians of alternating rounds. Load average of the "
+             f"(shared) machine at start and end: {load[0]:.1f}, {load[1]:.1f}.", "",
              "| network | samples | framework | gradient (s) | HVP (s) | HVP / gradient |",
              "|---|---|---|---|---|---|"]
     for row in rows:
@@ -173,6 +175,7 @@ def main(argv=None):
     threads = set_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(threads)
+    load = [os.getloadavg()[0]]
     train, _ = data.load_pair("fashion-mnist")
     sizes = {"F1": 1000 if args.quick else 5000, "C1": 128 if args.quick else 500}
     rounds = 3 if args.quick else 5
@@ -185,7 +188,8 @@ def main(argv=None):
               f"agreement {rows[-1]['agreement']}")
     command = "python benchmarks/hvp.py" + (" --quick" if args.quick else "") \
         + (f" --threads {args.threads}" if args.threads != 2 else "")
-    args.out.write_text(markdown(rows, command, threads))
+    load.append(os.getloadavg()[0])
+    args.out.write_text(markdown(rows, command, threads, load))
     print(f"wrote {args.out}")
 
 
