@@ -40,7 +40,8 @@ SIGMA_FRACTION = 0.01  # default Gaussian width: 1 % of the spread of the nodes
 class LanczosResult:
     """Top-k Ritz values of H (descending), with the cost.
 
-    eigenvalues  the k largest Ritz values, descending
+    eigenvalues  the k largest Ritz values, descending (fewer if the Krylov space closed
+                 after fewer than k steps: H then has fewer distinct eigenvalues seen from q)
     residuals    ‖H u − λ̃ u‖ of their Ritz vectors (unit u): each λ̃ is within it of an
                  eigenvalue of H
     smallest     the smallest Ritz value (an estimate of λ_min, which may be < −λ_max)
