@@ -11,7 +11,7 @@ to (k, G, …, C), the ghost axis moved next to the channels and the array viewe
 (G·…, k·C), so that ordinary :func:`minisharp.ops.batch_norm` on k·C columns — with γ and β
 tiled k times — computes every ghost's statistics at once; autograd differentiates the reshapes
 and the tiling (summing γ's and β's gradients over ghosts). Its gradient is therefore exactly
-the batch-norm VJP per ghost; like that op it is first-order only.
+the batch-norm VJP per ghost; like that op it is differentiable to any order.
 """
 
 import autograd.numpy as anp
