@@ -108,3 +108,15 @@ def test_second_order_stays_in_float32():
     gradient = grad(f)
     v = rng.standard_normal(x.shape).astype(np.float32)
     assert grad(lambda z: anp.sum(gradient(z) * v))(x).dtype == np.float32
+
+
+def test_ghost_batch_norm_is_twice_differentiable_too():
+    """Ghost batch norm is batch norm on reshaped rows, so it inherits the second order."""
+    from minisharp.ops.ghost_norm import ghost_batch_norm
+
+    _, x, gamma, beta, _ = bn_case(8, 3, 2, True, 7)
+
+    def f(x, gamma, beta):
+        return anp.sum(anp.tanh(ghost_batch_norm(x, gamma, beta, 4, relu=True)[0]))
+
+    check_grads(f, modes=["rev"], order=2)(x, gamma, beta)
