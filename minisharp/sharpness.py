@@ -124,14 +124,20 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
     if x.ndim != 1 or not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"x must be a 1-D float vector, got {x.dtype} of shape {x.shape}")
     eps = float(eps)
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+    if not (eps > 0 and np.isfinite(eps)):
+        raise ValueError(f"eps must be a finite positive number, got {eps}")
     if int(maxiter) < 1:
         raise ValueError(f"maxiter must be at least 1, got {maxiter}")
+    bad = int(np.count_nonzero(~np.isfinite(x)))
+    if bad:
+        raise ValueError(f"x holds {bad} non-finite values (NaN or infinity)")
     space = choose_subspace(x.size, A, p, seed, distribution)
 
     coordinates = np.abs(x, dtype=np.float64) if space is None else np.abs(space.pinv_apply(x))
-    upper = eps * (coordinates + 1.0)
+    with np.errstate(over="ignore"):
+        upper = eps * (coordinates + 1.0)
+    if not np.isfinite(upper).all():
+        raise ValueError(f"the box overflows: eps·(|(A⁺x)_i| + 1) is not finite for eps={eps}")
     lower = -upper
     del coordinates
 
@@ -139,12 +145,25 @@ def sharpness(fun, x, eps, A=None, *, p=None, seed=0, distribution="gaussian", m
     calls = 0
 
     def call(point):
+        # A gradient of the wrong length would crash SciPy's compiled L-BFGS-B, and a NaN
+        # would end it "abnormally" with φ = 0: both are errors of ``fun``, reported here.
         nonlocal fun_seconds, calls
         t = time.perf_counter()
         value, gradient = fun(point)
         fun_seconds += time.perf_counter() - t
         calls += 1
-        return float(value), np.asarray(gradient, dtype=np.float64)
+        if np.ndim(value) != 0:
+            raise ValueError(f"fun must return a scalar value, got shape {np.shape(value)}")
+        value, gradient = float(value), np.asarray(gradient, dtype=np.float64)
+        if gradient.shape != x.shape:
+            raise ValueError(f"fun's gradient has shape {gradient.shape}, expected {x.shape} "
+                             "like x")
+        where = "at x itself" if calls == 1 else f"in the box (evaluation {calls})"
+        if not np.isfinite(value):
+            raise ValueError(f"fun returned a non-finite value {value} {where}")
+        if not np.isfinite(gradient).all():
+            raise ValueError(f"fun returned a non-finite gradient {where}")
+        return value, gradient
 
     f0, gradient0 = call(x)
     gradient_norm = float(np.linalg.norm(gradient0))

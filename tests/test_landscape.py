@@ -72,7 +72,7 @@ def test_eval_mode_interpolates_running_statistics(pair):
     # at α = 3 the variances extrapolate to 3·0.2 − 2·1 < 0 and must be clipped at 0
     state_l = {key: (0.2 * value if key.endswith(".var") else value + 0.5)
                for key, value in net.init_state().items()}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="mode 'eval' needs the running statistics of both"):
         interpolate(net, theta_s, theta_l, datasets, mode="eval", progress=False)
     result = interpolate(net, theta_s, theta_l, datasets, alphas=[0.0, 1.0, 3.0], mode="eval",
                          state_s=state_s, state_l=state_l, progress=False)

@@ -115,7 +115,7 @@ def test_network_objective_is_deterministic_and_feeds_sharpness():
     result = sharpness(fun, theta.astype(np.float32), 1e-3, maxiter=3)
     assert result.phi > 0
     assert result.nfev == fun.evaluations - 2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="mode 'train' has dropout on"):
         network_objective(net, X, y, mode="train")
     with pytest.raises(ValueError, match="state="):
         network_objective(net, X, y, mode="eval")
