@@ -8,12 +8,22 @@ its rows from a seed in blocks, because an n×p float64 matrix for a 1.5 M-param
 1.2 GB; an :class:`ExplicitSubspace` holds a small given matrix.
 """
 
+import os
+
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 DISTRIBUTIONS = ("gaussian", "uniform")
 BLOCK_ROWS = 16384
 CACHE_BYTES = 1 << 30
+
+
+def _physical_memory():
+    """Bytes of RAM on this machine (infinite where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return float("inf")
 
 
 class RandomSubspace:
@@ -51,6 +61,15 @@ class RandomSubspace:
             raise ValueError(f"need 0 < p <= n for a random subspace, got n={n}, p={p}")
         if block_rows <= 0:
             raise ValueError(f"block_rows must be positive, got {block_rows}")
+        # Three p×p float64 matrices (raw Gram, Gram, Cholesky factor), one block of rows in
+        # float32 and float64, and the cache when it fits: say so before asking for it.
+        cached = 4 * n * p <= cache_bytes
+        needed = 24 * p * p + 12 * min(block_rows, n) * p + (4 * n * p if cached else 0)
+        if needed > _physical_memory():
+            raise ValueError(f"a random subspace with p={p} columns for n={n} needs "
+                             f"{needed / 1e9:.2g} GB, more than this machine's "
+                             f"{_physical_memory() / 1e9:.2g} GB of memory; use a smaller p "
+                             "(the paper: 100)")
         self.n, self.p = n, p
         self.seed = int(seed)
         self.distribution = distribution

@@ -86,3 +86,9 @@ def test_bad_arguments_are_clear_errors():
         choose_subspace(3, np.ones((3, 1)), 1, 0, "gaussian")
     with pytest.raises(ValueError, match="4 rows"):
         choose_subspace(3, np.ones((4, 1)), None, 0, "gaussian")
+
+
+def test_a_subspace_too_large_for_memory_is_refused_before_allocating():
+    # three 10⁶ × 10⁶ float64 Gram matrices: 24 TB, more than any machine running the tests
+    with pytest.raises(ValueError, match=r"p=1000000 .* needs 2\.4e\+04 GB"):
+        RandomSubspace(10**7, 10**6)
