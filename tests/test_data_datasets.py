@@ -180,3 +180,38 @@ def test_embedded_rebuilds_byte_for_byte(tmp_path):
         shipped = embedded_subset.EMBEDDED_DIR / path.name
         assert gzip.decompress(path.read_bytes()) == gzip.decompress(shipped.read_bytes()), path
         assert path.read_bytes() == shipped.read_bytes(), f"{path.name}: zlib deflate differs"
+
+
+@pytest.mark.parametrize("setting", ["empty", "wrong", "blank"])
+def test_a_data_root_without_the_files_is_named_in_a_notice(no_full_set, monkeypatch, capsys,
+                                                            setting):
+    empty = no_full_set / "empty"
+    empty.mkdir()
+    value = {"empty": str(empty), "wrong": str(no_full_set / "missing"), "blank": ""}[setting]
+    monkeypatch.setenv("MINISHARP_DATA", value)
+    assert data.load("fashion-mnist", "test").source == "embedded"
+    notices = capsys.readouterr().err.strip().splitlines()
+    assert len(notices) == 2 and "embedded" in notices[1]
+    if setting == "blank":
+        assert notices[0] == "minisharp: $MINISHARP_DATA is set but empty; ignored"
+    else:
+        assert notices[0].startswith(f"minisharp: $MINISHARP_DATA={value} does not hold the "
+                                     "Fashion-MNIST files")
+
+
+def test_a_root_argument_without_the_files_is_named_in_a_notice(no_full_set, capsys):
+    with pytest.raises(data.DataNotFoundError):
+        data.load("mnist", root=no_full_set / "nothing", download=False)
+    notice = capsys.readouterr().err.strip().splitlines()
+    assert notice == [f"minisharp: root={no_full_set / 'nothing'} does not hold the MNIST files "
+                      f"(looked in {no_full_set / 'nothing' / 'mnist'} and "
+                      f"{no_full_set / 'nothing'}); looking in the other places"]
+
+
+def test_an_unwritable_download_cache_is_named(no_full_set, monkeypatch):
+    blocker = no_full_set / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MINISHARP_CACHE", str(blocker))
+    with pytest.raises(data.DataNotFoundError, match=r"the download cache .*a-file/mnist cannot "
+                                                     r"be written .*\$MINISHARP_CACHE"):
+        data.load("mnist", progress=False)

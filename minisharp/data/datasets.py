@@ -10,6 +10,7 @@ Checksums are stored as constants below, with where each comes from. Policy:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sys
@@ -205,6 +206,7 @@ def _load_splits(name, splits, root, subset, download, progress) -> dict[str, Da
         return _decode(info, splits, _embedded_paths(splits), "embedded")
     dirs = fetch.search_dirs(info.name, root, info.system_dirs)
     found = fetch.find_in_dirs(_alternatives(info, splits), dirs)
+    _notice_unused_root(info, root, found)
     if found is None and subset is None and info.has_embedded:
         print(
             f"minisharp: full {info.title} not found (looked in {', '.join(map(str, dirs))}); "
@@ -220,6 +222,21 @@ def _load_splits(name, splits, root, subset, download, progress) -> dict[str, Da
         found = _download(info, splits, dirs, progress)
     directory, paths = found
     return _decode(info, splits, paths, str(directory))
+
+
+def _notice_unused_root(info: DatasetInfo, root, found) -> None:
+    """Say on stderr when the place the user named does not hold the files (no silent skip)."""
+    label, value = ("root", root) if root is not None else (
+        f"${fetch.DATA_ENV}", os.environ.get(fetch.DATA_ENV))
+    if value is None:
+        return
+    if not str(value):
+        print(f"minisharp: {label} is set but empty; ignored", file=sys.stderr)
+        return
+    base = Path(value).expanduser()
+    if found is None or found[0] not in (base / info.name, base):
+        print(f"minisharp: {label}={value} does not hold the {info.title} files (looked in "
+              f"{base / info.name} and {base}); looking in the other places", file=sys.stderr)
 
 
 def _unique_files(info: DatasetInfo, splits) -> list[RemoteFile]:
@@ -260,6 +277,15 @@ def _missing_message(info: DatasetInfo, dirs, reason: str) -> str:
 def _download(info: DatasetInfo, splits, dirs, progress) -> tuple[Path, list[Path]]:
     """Download whatever files are missing from the cache directory, then use it."""
     target = fetch.cache_dir() / info.name
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
+    except OSError as error:
+        raise DataNotFoundError(
+            f"{info.title} must be downloaded, but the download cache {target} cannot be "
+            f"written ({error.strerror}); set ${fetch.CACHE_ENV} to a writable directory"
+        ) from None
     paths = []
     for remote, alternatives in zip(_unique_files(info, splits), _alternatives(info, splits)):
         present = next((target / n for n in alternatives if (target / n).is_file()), None)
