@@ -2,20 +2,24 @@
 
 Every subcommand works on checkpoints written by ``train`` (``OUT/checkpoint.npz``), which
 remember the network, the data set and where it came from, so later commands reload both.
-Bad arguments and expected failures (missing data, unreadable checkpoint) print one line on
-stderr and exit with a non-zero status, without a traceback.
+Bad arguments and expected failures (missing data, unreadable checkpoint, a diverged run)
+print one line on stderr and exit with a non-zero status, without a traceback: flags are
+checked by argparse as they are read, and output paths before any work is done.
 """
 
 import argparse
+import math
 import os
 import sys
+import warnings
 
 import numpy as np
 
 from . import checkpoint as ckpt
 from . import data, optim, zoo
 from .objective import EVAL_CHUNK, evaluate, network_objective
-from .train import MEASURE_SAMPLES, Interrupted, format_epoch, train
+from .threads import set_threads, threads_from_environment
+from .train import MEASURE_SAMPLES, Interrupted, TrainingStoppedWarning, format_epoch, train
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -42,17 +46,37 @@ def _batch_size(text):
     return value
 
 
-def _positive(kind):
+def _number(kind, minimum, *, strict=False, below=None):
+    """An argparse type: a finite ``kind`` ≥ ``minimum`` (> with ``strict``, < ``below``)."""
+    if kind is int:
+        wanted = f"a whole number ≥ {minimum + 1 if strict else minimum}"
+    else:
+        wanted = "a finite positive number" if strict and minimum == 0 else \
+            f"a finite number ≥ {minimum:g}"
+    if below is not None:
+        wanted = f"a number in [{minimum:g}, {below:g})"
+
     def parse(text):
         try:
             value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or (kind is float and not math.isfinite(value)) or value < minimum \
+                or (strict and value == minimum) or (below is not None and value >= below):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
         return value
 
     return parse
+
+
+def _positive(kind):
+    return _number(kind, 0, strict=True)
+
+
+def _add_threads_option(parser):
+    parser.add_argument("--threads", type=_number(int, 1), metavar="N",
+                        help="threads for BLAS and Numba (default: $MINISHARP_THREADS if set, "
+                             "else all cores); 1 when another job shares the cores")
 
 
 def _add_data_options(parser, default=None):
@@ -85,19 +109,19 @@ def build_parser():
                         "(default: sb)")
     p.add_argument("--epochs", type=_positive(int), default=100, metavar="N",
                    help="maximum number of epochs (default: 100)")
-    p.add_argument("--patience", type=int, default=5, metavar="N",
+    p.add_argument("--patience", type=_number(int, 0), default=5, metavar="N",
                    help="stop after N epochs without the training loss improving by "
                         "--min-delta; 0 turns the rule off (default: 5)")
-    p.add_argument("--min-delta", type=float, default=1e-3, metavar="D",
+    p.add_argument("--min-delta", type=_number(float, 0), default=1e-3, metavar="D",
                    help="smallest decrease of the measured training loss that counts as an "
                         "improvement (default: 1e-3)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
                    help="optimizer (default: adam, Keras defaults as in the paper)")
     p.add_argument("--lr", type=_positive(float), metavar="LR",
                    help="learning rate (default: 1e-3 for adam, 0.01 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.0, metavar="MU",
+    p.add_argument("--momentum", type=_number(float, 0, below=1), default=0.0, metavar="MU",
                    help="momentum for sgd (default: 0)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=_number(int, 0), default=0, metavar="S",
                    help="seed of θ₀, the data order and dropout (default: 0)")
     p.add_argument("--measure-mode", choices=("batchstat", "eval"), default="batchstat",
                    help="batch norm when measuring loss and accuracy: statistics of each "
@@ -111,6 +135,7 @@ def build_parser():
                         "may change)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar and no per-epoch lines; only the final summary")
+    _add_threads_option(p)
     p.set_defaults(handler=_train)
 
     p = commands.add_parser("evaluate", help="loss and accuracy of a checkpoint",
@@ -123,6 +148,7 @@ def build_parser():
                         "(default: batchstat)")
     p.add_argument("--samples", type=_positive(int), metavar="N",
                    help="use only the first N training samples (default: all)")
+    _add_threads_option(p)
     p.set_defaults(handler=_evaluate)
 
     p = commands.add_parser("sharpness", help="Metric 2.1 of a checkpoint",
@@ -136,13 +162,14 @@ def build_parser():
                         "default: the full space")
     p.add_argument("--samples", type=_positive(int), default=MEASURE_SAMPLES, metavar="N",
                    help=f"training samples defining f (default: {MEASURE_SAMPLES})")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
+    p.add_argument("--seed", type=_number(int, 0), default=0, metavar="S",
                    help="seed of the random subspace (default: 0)")
     p.add_argument("--maxiter", type=_positive(int), default=10, metavar="K",
                    help="L-BFGS-B iterations (default: 10, as in the paper)")
     p.add_argument("--mode", choices=("batchstat", "eval"), default="batchstat",
                    help="batch norm statistics of f (default: batchstat)")
     _add_data_options(p)
+    _add_threads_option(p)
     p.set_defaults(handler=_sharpness)
 
     p = commands.add_parser("interpolate", help="loss along a path from the SB to the LB minimiser",
@@ -160,6 +187,7 @@ def build_parser():
     p.add_argument("--mode", choices=("batchstat", "eval"), default="batchstat",
                    help="batch norm statistics (default: batchstat)")
     _add_data_options(p)
+    _add_threads_option(p)
     p.set_defaults(handler=_interpolate)
     return parser
 
@@ -168,20 +196,34 @@ def _load_data(name, args, config=None):
     """The (train, test) pair named, from the flags, else from where the checkpoint's came."""
     root, subset = args.data_root, args.subset
     if config is not None and root is None and subset is None:
-        source = config["data"]["source"]
-        if name == config["data"]["name"]:
+        source = config["data"].get("source")
+        if name == config["data"].get("name") and isinstance(source, str):
             subset = "embedded" if source == "embedded" else "full"
             root = None if source == "embedded" else source
-    if name not in data.NAMES:
+    if not isinstance(name, str) or name not in data.NAMES:
         raise ValueError(f"the checkpoint was trained on data {name!r}, which minisharp "
                          "cannot load; pass --data")
     return data.load_pair(name, root=root, subset=subset, download=config is None)
 
 
 def _train(args):
+    if args.momentum and args.optimizer != "sgd":
+        raise ValueError(f"--momentum applies to --optimizer sgd only (this run uses "
+                         f"{args.optimizer})")
     path = os.path.join(args.out, CHECKPOINT_NAME)
-    if os.path.exists(path) and not args.resume:
-        raise ValueError(f"{path} exists; pass --resume to continue it, or choose another --out")
+    # The lock spans the check below and the whole run: a second train on the same --out
+    # fails here at once, and an unusable --out fails before the data is even loaded.
+    with ckpt.exclusive(path):
+        if os.path.exists(path) and not args.resume:
+            raise ValueError(f"{path} exists; pass --resume to continue it, or choose another "
+                             "--out")
+        if args.resume and not os.path.exists(path):
+            raise ValueError(f"nothing to resume: {path} does not exist (drop --resume to "
+                             "start a new run)")
+        return _train_locked(args, path)
+
+
+def _train_locked(args, path):
     train_set, test_set = _load_data(args.data, args)
     batch_size = args.batch_size
     if batch_size in BATCH_RULES:
@@ -200,12 +242,14 @@ def _train(args):
         if show_lines:
             print(format_epoch(history), flush=True)
 
-    run = train(net, net.init(args.seed), train_set, test_set, batch_size=batch_size,
-                optimizer=optimizer, max_epochs=args.epochs, patience=args.patience or None,
-                min_delta=args.min_delta, seed=args.seed, measure_mode=args.measure_mode,
-                callbacks=(print_epoch,), checkpoint=path, resume=args.resume,
-                progress=not args.quiet)
-    if run.stop_reason == "nonfinite":
+    with warnings.catch_warnings():  # the error line below says it once
+        warnings.simplefilter("ignore", TrainingStoppedWarning)
+        run = train(net, net.init(args.seed), train_set, test_set, batch_size=batch_size,
+                    optimizer=optimizer, max_epochs=args.epochs,
+                    patience=args.patience or None, min_delta=args.min_delta, seed=args.seed,
+                    measure_mode=args.measure_mode, callbacks=(print_epoch,), checkpoint=path,
+                    resume=args.resume, progress=not args.quiet)
+    if run.stop_reason in ("nonfinite", "diverged"):
         print(f"minisharp: error: {run.message}", file=sys.stderr)
         return 1
     print(f"{run.message}; checkpoint {path}")
@@ -214,7 +258,9 @@ def _train(args):
 
 def _load_with_data(args, path):
     saved = ckpt.load(path)
-    train_set, test_set = _load_data(args.data or saved.config["data"]["name"], args,
+    if not isinstance(saved.config.get("data"), dict):
+        raise ValueError(f"{path}: the checkpoint does not say which data it was trained on")
+    train_set, test_set = _load_data(args.data or saved.config["data"].get("name"), args,
                                      saved.config)
     return saved, train_set, test_set
 
@@ -246,12 +292,30 @@ def _sharpness(args):
     print(f"iterations  {result.nit}")
     print(f"evaluations {result.nfev}")
     print(f"seconds     {result.seconds:.2f}")
+    if "ABNORMAL" in result.message:
+        print(f"note        L-BFGS-B stopped early ({result.message}); phi is the largest "
+              "value it found")
     return 0
+
+
+def _check_figure_path(path):
+    """Refuse a figure path matplotlib cannot write, before the work that fills the figure."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    types = FigureCanvasBase.get_supported_filetypes()
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in types:
+        raise ValueError(f"{path}: '.{extension}' is not a figure type; use one of "
+                         f"{', '.join('.' + t for t in sorted(types))}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or (os.path.exists(directory) and not os.path.isdir(directory)):
+        raise ValueError(f"{path}: cannot write a figure there")
 
 
 def _interpolate(args):
     from . import landscape, plots
 
+    _check_figure_path(args.out)
     small, train_set, test_set = _load_with_data(args, args.checkpoint_sb)
     large = ckpt.load(args.checkpoint_lb, net=small.net)
     if large.config["data"] != small.config["data"]:
@@ -263,7 +327,6 @@ def _interpolate(args):
                                    alphas=np.linspace(-1.0, 2.0, args.points), path=args.path,
                                    mode=args.mode, state_s=small.state, state_l=large.state,
                                    progress=sys.stderr.isatty())
-    plots.plot_parametric(result, args.out)
     metrics = result["metrics"]
     print(f"{'alpha':>7}  {'train loss':>10}  {'train acc':>9}  {'test loss':>10}  "
           f"{'test acc':>8}")
@@ -271,6 +334,7 @@ def _interpolate(args):
         print(f"{alpha:7.3f}  {metrics['train']['loss'][i]:10.4f}  "
               f"{metrics['train']['accuracy'][i]:9.4f}  {metrics['test']['loss'][i]:10.4f}  "
               f"{metrics['test']['accuracy'][i]:8.4f}")
+    plots.plot_parametric(result, args.out)  # after the table: a failed write loses no numbers
     print(f"wrote {args.out} ({args.points} points, {args.path} path, batch norm {args.mode})")
     return 0
 
@@ -279,6 +343,10 @@ def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        if args.threads is not None:
+            set_threads(args.threads)
+        else:
+            threads_from_environment()
         return args.handler(args)
     except Interrupted as interrupted:
         print(f"\nminisharp: {interrupted.run.message}", file=sys.stderr)
@@ -287,5 +355,9 @@ def main(argv=None):
         print("\nminisharp: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError, ImportError, data.DownloadError) as error:
-        print(f"minisharp: error: {error}", file=sys.stderr)
+        print(f"minisharp: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"minisharp: error: out of memory in '{args.command}'; use fewer --samples or a "
+              "smaller network or subspace", file=sys.stderr)
         return 1

@@ -2,11 +2,12 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
-from minisharp import checkpoint, cli
+from minisharp import checkpoint, cli, evaluate, loss_and_grad
 from minisharp import data as data_module
 from minisharp.data import Dataset
 
@@ -102,9 +103,16 @@ def test_train_evaluate_sharpness_end_to_end(tmp_path, tiny_data, capsys):
     argv = ["sharpness", str(out / "checkpoint.npz"), "--eps", "1e-3", "--samples", "64",
             "--maxiter", "2"]
     assert cli.main(argv) == 0
-    printed = capsys.readouterr().out
-    phi = float(next(line for line in printed.splitlines() if line.startswith("phi")).split()[1])
-    assert phi >= 0 and "evaluations" in printed
+    printed = {line[:12].strip(): line[12:].strip()
+               for line in capsys.readouterr().out.splitlines()[1:]}
+    phi, f0, fmax = (float(printed[key]) for key in ("phi", "f(x)", "max f"))
+    # f(x) by the forward-only evaluate(), phi by the formula, both from the printed numbers
+    saved = checkpoint.load(out / "checkpoint.npz")
+    train_set, _ = tiny_pair("fashion-mnist")
+    loss, _ = evaluate(saved.net, saved.theta, train_set.X[:64], train_set.y[:64])
+    assert f0 == pytest.approx(loss, rel=1e-5)
+    assert fmax > f0 and phi == pytest.approx(100 * (fmax - f0) / (1 + f0), rel=1e-4)
+    assert printed["iterations"] == "2" and int(printed["evaluations"]) >= 3
 
 
 def test_lb_batch_size_is_ten_percent(tmp_path, tiny_data, capsys):
@@ -140,23 +148,132 @@ def test_interpolate(tmp_path, tiny_data, capsys):
     assert alphas == [-1.0, -0.25, 0.5, 1.25, 2.0]
 
 
-def test_ctrl_c_and_nonfinite_exit_cleanly(tmp_path, tiny_data, monkeypatch, capsys):
+TRAIN_TINY = ["train", "--net", "F1-narrow", "--batch-size", "32", "--epochs", "3"]
+
+
+def one_error_line(capsys, *fragments):
+    """The one line on stderr, after checking that it contains every fragment."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    for fragment in fragments:
+        assert fragment in err[0], err[0]
+    return err[0]
+
+
+def main_without_warnings(argv):
+    """cli.main(argv), failing the test if a warning escapes (it would print a second line)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = cli.main(argv)
+    assert [str(w.message) for w in caught] == []
+    return status
+
+
+def test_ctrl_c_exits_130_saying_what_is_kept(tmp_path, tiny_data, monkeypatch, capsys):
+    out = tmp_path / "run"
+
+    def press_ctrl_c(history):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "format_epoch", press_ctrl_c)  # after epoch 1's checkpoint
+    assert cli.main(TRAIN_TINY + ["--out", str(out)]) == 130
+    one_error_line(capsys, f"interrupted after epoch 1; {out / 'checkpoint.npz'} holds it")
+    assert checkpoint.load(out / "checkpoint.npz").epoch == 1
+
+
+def test_nan_loss_is_one_error_line(tmp_path, tiny_data, monkeypatch, capsys):
     from minisharp import train as training
 
-    def interrupted(*args, **kwargs):
-        run = training.Run(None, None, {}, None, training.History.empty(), {}, "interrupted",
-                           "interrupted after epoch 4; checkpoint x holds it")
-        raise training.Interrupted(run)
+    calls = []
 
-    def diverged(*args, **kwargs):
-        return training.Run(None, None, {}, None, training.History.empty(), {}, "nonfinite",
-                            "the training loss became nan at epoch 5, step 3")
+    def nan_at_step_9(*args, **kwargs):
+        calls.append(1)
+        loss, grad = loss_and_grad(*args, **kwargs)
+        return (np.nan if len(calls) == 9 else loss), grad
 
-    argv = ["train", "--net", "F1-narrow", "--out", str(tmp_path / "run"), "--quiet"]
-    monkeypatch.setattr(cli, "train", interrupted)
-    assert cli.main(argv) == 130
-    assert "interrupted after epoch 4" in capsys.readouterr().err
-    monkeypatch.setattr(cli, "train", diverged)
-    assert cli.main(argv) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "nan at epoch 5" in err[0]
+    monkeypatch.setattr(training, "loss_and_grad", nan_at_step_9)  # 6 steps per epoch
+    assert main_without_warnings(TRAIN_TINY + ["--out", str(tmp_path / "run")]) == 1
+    one_error_line(capsys, "the training loss became nan at epoch 2, step 3",
+                   "rolled back to epoch 1")
+
+
+def test_divergence_is_one_error_line(tmp_path, tiny_data, capsys):
+    argv = TRAIN_TINY + ["--lr", "1e6", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main_without_warnings(argv) == 1
+    one_error_line(capsys, "training diverged", "after epoch 1", "rolled back to epoch 0")
+
+
+@pytest.mark.parametrize("argv, flag, says", [
+    (["train", "--out", "x", "--patience", "-1"], "--patience", "whole number ≥ 0"),
+    (["train", "--out", "x", "--min-delta", "nan"], "--min-delta", "finite number ≥ 0"),
+    (["train", "--out", "x", "--min-delta", "-0.1"], "--min-delta", "finite number ≥ 0"),
+    (["train", "--out", "x", "--lr", "inf"], "--lr", "finite positive number"),
+    (["train", "--out", "x", "--lr", "nan"], "--lr", "finite positive number"),
+    (["train", "--out", "x", "--seed", "-1"], "--seed", "whole number ≥ 0"),
+    (["train", "--out", "x", "--momentum", "1.5"], "--momentum", "in [0, 1)"),
+    (["train", "--out", "x", "--threads", "0"], "--threads", "whole number ≥ 1"),
+    (["sharpness", "ckpt.npz", "--eps", "inf"], "--eps", "finite positive number"),
+    (["sharpness", "ckpt.npz", "--seed", "-1"], "--seed", "whole number ≥ 0"),
+    (["evaluate", "ckpt.npz", "--threads", "two"], "--threads", "whole number ≥ 1"),
+])
+def test_bad_values_name_their_flag(argv, flag, says, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    one_error_line(capsys, f"argument {flag}: ", says)
+
+
+def test_momentum_with_adam_is_refused(tmp_path, tiny_data, capsys):
+    assert cli.main(["train", "--out", str(tmp_path), "--momentum", "0.9"]) == 1
+    one_error_line(capsys, "--momentum applies to --optimizer sgd only")
+
+
+def test_resume_needs_a_checkpoint(tmp_path, tiny_data, capsys):
+    assert cli.main(TRAIN_TINY + ["--out", str(tmp_path / "typo"), "--resume"]) == 1
+    one_error_line(capsys, "nothing to resume", "typo")
+    assert not (tmp_path / "typo" / "checkpoint.npz").exists()
+
+
+def test_unusable_out_fails_before_training(tmp_path, tiny_data, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert cli.main(TRAIN_TINY + ["--out", str(blocker)]) == 1
+    assert capsys.readouterr().out == ""  # not even the header: nothing was trained
+    assert cli.main(TRAIN_TINY + ["--out", str(blocker)]) == 1
+    one_error_line(capsys, "cannot write a checkpoint here", "not a directory")
+
+
+def test_two_trains_with_the_same_out_cannot_both_write(tmp_path, tiny_data, capsys):
+    from test_checkpoint import lock_held_elsewhere
+
+    out = tmp_path / "same"
+    with lock_held_elsewhere(out / "checkpoint.npz") as pid:
+        assert cli.main(TRAIN_TINY + ["--out", str(out)]) == 1
+    one_error_line(capsys, f"another run (process {pid}) is writing this checkpoint")
+    assert not (out / "checkpoint.npz").exists()
+
+
+def test_non_finite_checkpoint_is_one_error_line(tmp_path, tiny_data, capsys):
+    out = tmp_path / "run"
+    assert cli.main(TRAIN_TINY + ["--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    path = out / "checkpoint.npz"
+    arrays = dict(np.load(path))
+    arrays["theta"][0] = np.nan
+    np.savez(path, **arrays)
+    capsys.readouterr()
+    for command in ("sharpness", "evaluate"):
+        assert cli.main([command, str(path)]) == 1
+        one_error_line(capsys, "1 non-finite")
+
+
+def test_interpolate_refuses_an_unknown_figure_type_before_computing(tmp_path, tiny_data,
+                                                                     monkeypatch, capsys):
+    from minisharp import landscape
+
+    out = tmp_path / "run"
+    assert cli.main(TRAIN_TINY + ["--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(landscape, "interpolate", None)  # calling it would fail the test
+    path = str(out / "checkpoint.npz")
+    assert cli.main(["interpolate", path, path, "--out", str(tmp_path / "fig.xyz")]) == 1
+    one_error_line(capsys, "fig.xyz", "'.xyz' is not a figure type", ".png")
