@@ -31,6 +31,8 @@ import glob
 import json
 import os
 import struct
+import tokenize
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -234,27 +236,36 @@ _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
 # What reading a damaged archive can raise, from zipfile, zlib and numpy's .npy header parser.
 _DAMAGED = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
-            struct.error, NotImplementedError, RuntimeError, OverflowError, MemoryError)
+            struct.error, NotImplementedError, RuntimeError, OverflowError, MemoryError,
+            SyntaxError, tokenize.TokenError)
 
 
 def _read_arrays(path):
     try:
-        with open(path, "rb") as handle:
-            magic = handle.read(len(_NPY_MAGIC))
+        handle = open(path, "rb")
     except FileNotFoundError:
         raise CheckpointError(path, "no such checkpoint file") from None
     except IsADirectoryError:
         raise CheckpointError(path, "a directory, not a checkpoint file") from None
     except OSError as error:
         raise CheckpointError(path, f"cannot read it ({error.strerror or error})") from None
+    with handle:  # ours, not np.load's: np.load leaks the file when the zip is damaged
+        return _read_archive(path, handle)
+
+
+def _read_archive(path, handle):
+    magic = handle.read(len(_NPY_MAGIC))
     if magic.startswith(_NPY_MAGIC):
         raise CheckpointError(path, "a single NumPy array (.npy), not a checkpoint (an .npz "
                                     "archive written by minisharp)")
     if not magic.startswith(_ZIP_MAGIC):
         what = "an empty file" if not magic else "not an .npz archive"
         raise CheckpointError(path, f"not a minisharp checkpoint ({what})")
+    handle.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(handle, allow_pickle=False) as archive, warnings.catch_warnings():
+            # a damaged .npy header can make NumPy's header parser warn before it fails
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
             arrays = {name: archive[name] for name in archive.files}
     except _DAMAGED as error:
         if isinstance(error, ValueError) and "pickle" in str(error):

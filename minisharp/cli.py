@@ -178,8 +178,8 @@ def build_parser():
     p.add_argument("checkpoint_sb", metavar="CKPT_SB", help="small-batch checkpoint")
     p.add_argument("checkpoint_lb", metavar="CKPT_LB", help="large-batch checkpoint")
     p.add_argument("--out", required=True, metavar="PNG", help="figure file to write")
-    p.add_argument("--points", type=_positive(int), default=25, metavar="K",
-                   help="number of α values in [-1, 2] (default: 25)")
+    p.add_argument("--points", type=_number(int, 2), default=25, metavar="K",
+                   help="number of α values in [-1, 2], at least 2 (default: 25)")
     p.add_argument("--path", choices=("linear", "sincos"), default="linear",
                    help="straight line, or the sin/cos curve (default: linear)")
     p.add_argument("--samples", type=_positive(int), default=MEASURE_SAMPLES, metavar="N",
@@ -318,7 +318,7 @@ def _interpolate(args):
     _check_figure_path(args.out)
     small, train_set, test_set = _load_with_data(args, args.checkpoint_sb)
     large = ckpt.load(args.checkpoint_lb, net=small.net)
-    if large.config["data"] != small.config["data"]:
+    if large.config.get("data") != small.config["data"]:
         raise ValueError(f"{args.checkpoint_sb} and {args.checkpoint_lb} were trained on "
                          "different data")
     sets = {"train": (train_set.X[:args.samples], train_set.y[:args.samples]),
@@ -347,7 +347,10 @@ def main(argv=None):
             set_threads(args.threads)
         else:
             threads_from_environment()
-        return args.handler(args)
+        # Overflow and NaN are reported once, by the checks that catch them (training stops
+        # "nonfinite"/"diverged", sharpness refuses a non-finite f): not also as NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return args.handler(args)
     except Interrupted as interrupted:
         print(f"\nminisharp: {interrupted.run.message}", file=sys.stderr)
         return 130

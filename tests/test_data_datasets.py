@@ -200,12 +200,15 @@ def test_a_data_root_without_the_files_is_named_in_a_notice(no_full_set, monkeyp
 
 
 def test_a_root_argument_without_the_files_is_named_in_a_notice(no_full_set, capsys):
-    with pytest.raises(data.DataNotFoundError):
-        data.load("mnist", root=no_full_set / "nothing", download=False)
+    write_idx_set(no_full_set / "cache" / "mnist", np.random.default_rng(3))
+    nothing = no_full_set / "nothing"
+    assert data.load("mnist", root=nothing).source == str(no_full_set / "cache" / "mnist")
     notice = capsys.readouterr().err.strip().splitlines()
-    assert notice == [f"minisharp: root={no_full_set / 'nothing'} does not hold the MNIST files "
-                      f"(looked in {no_full_set / 'nothing' / 'mnist'} and "
-                      f"{no_full_set / 'nothing'}); looking in the other places"]
+    assert notice == [f"minisharp: root={nothing} does not hold the MNIST files (looked in "
+                      f"{nothing / 'mnist'} and {nothing}); looking in the other places"]
+    with pytest.raises(data.DataNotFoundError, match=f"not found in {nothing / 'cifar10'}"):
+        data.load("cifar10", root=nothing, download=False)
+    assert capsys.readouterr().err == ""  # the error lists the places; no second line
 
 
 def test_an_unwritable_download_cache_is_named(no_full_set, monkeypatch):

@@ -206,7 +206,8 @@ def _load_splits(name, splits, root, subset, download, progress) -> dict[str, Da
         return _decode(info, splits, _embedded_paths(splits), "embedded")
     dirs = fetch.search_dirs(info.name, root, info.system_dirs)
     found = fetch.find_in_dirs(_alternatives(info, splits), dirs)
-    _notice_unused_root(info, root, found)
+    if found is not None or (subset is None and info.has_embedded):
+        _notice_unused_root(info, root, found)  # an error below lists the places itself
     if found is None and subset is None and info.has_embedded:
         print(
             f"minisharp: full {info.title} not found (looked in {', '.join(map(str, dirs))}); "
