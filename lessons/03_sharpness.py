@@ -33,8 +33,9 @@ has i.i.d. N(0, 1) entries, seeded per slice and run. Differences from the paper
 Fashion-MNIST instead of MNIST/CIFAR, one seed in the quick run (three in --full, the paper
 five), narrowed conv nets in --full.
 
-Run:  python lessons/03_sharpness.py     (quick, the default: ≈ 6 minutes on 2 cores with
-      the full Fashion-MNIST, training included; --full: four networks, 3 seeds)
+Run:  python lessons/03_sharpness.py     (quick, the default: 4.7 minutes measured on 2 quiet
+      Intel Xeon cores with the full Fashion-MNIST, training included; --full: four
+      networks, 3 seeds)
 """
 
 import numpy as np

@@ -31,9 +31,10 @@ run). SGD's settings are not in the paper: we use lr 0.1 with momentum 0.9 (Suts
 2013, the paper's citation); Adagrad has the Keras 1 defaults (lr 0.01).
 
 Run:  python lessons/04_batch_size.py
-      quick (the default), estimated from per-epoch timings: ≈ 10 minutes on 2 cores with the
-      full Fashion-MNIST when lesson 02's SB and LB runs are in runs/, ≈ 16 minutes from
-      nothing; --full: F1 and the conv net, 3 seeds, estimated 1.5 hours (not yet run)
+      quick (the default): 8.5 minutes measured on 2 Intel Xeon cores with the full
+      Fashion-MNIST after lesson 03 (its SB and LB runs reused from runs/); about 4 minutes
+      more from nothing; --full: F1 and the conv net, 3 seeds, estimated 1.5 hours (not yet
+      run)
 """
 
 import numpy as np
