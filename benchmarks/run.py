@@ -241,7 +241,7 @@ def print_row(row):
 def markdown(rows, sharp, peaks, command, seconds, data_source):
     peak = max(peaks)
     lines = [
-        "# Benchmark results", "",
+        f"## {cpu_model()}", "",
         f"Command: `{command}`  ", f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
         f"  ", f"Machine: {cpu_model()}, {os.cpu_count()} cores; "
         f"{THREADS} threads for NumPy/OpenBLAS, Numba and PyTorch  ",
@@ -257,9 +257,9 @@ def markdown(rows, sharp, peaks, command, seconds, data_source):
         "Medians of alternating rounds.", "",
         f"Read the ratios with the GEMM peaks above: PyTorch's own float32 GEMM reaches "
         f"{100 * peaks[1] / peaks[0]:.0f} % of NumPy/OpenBLAS's on this CPU, so on work that is "
-        "GEMM-bound (the F1 rows) much of minisharp's lead is the BLAS library, not the "
-        "framework. The convolution rows are the other way round: PyTorch's oneDNN "
-        "convolutions beat im2col + OpenBLAS.", "",
+        "GEMM-bound (the F1 rows) the BLAS library, not the framework, accounts for much of "
+        "the difference. The convolution rows compare im2col + OpenBLAS with PyTorch's oneDNN "
+        "convolutions.", "",
         "| work | minisharp ms | GFLOP/s (% of peak) | PyTorch ms | ratio | "
         "PyTorch channels-last ms | ratio |",
         "|---|---|---|---|---|---|---|",
@@ -280,6 +280,32 @@ def markdown(rows, sharp, peaks, command, seconds, data_source):
         f"PyTorch: {sharp['torch_equivalent']:.2f} s.", "",
     ]
     return "\n".join(lines)
+
+
+RESULTS_TITLE = "# Benchmark results"
+RESULTS_INTRO = ("One section per CPU type: a run replaces the section of the CPU it ran on and "
+                 "keeps the others.")
+
+
+def merge_results(old, section):
+    """``old`` (a RESULTS.md text) with the section of ``section``'s CPU replaced or added.
+
+    Sections start with a ``## <cpu model>`` line. A file from before there were sections
+    (one run under the title) becomes the section of the CPU its ``Machine:`` line names."""
+    body = [line for line in old.splitlines() if line not in (RESULTS_TITLE, RESULTS_INTRO)]
+    if not any(line.startswith("## ") for line in body):
+        machine = next((line for line in body if line.startswith("Machine: ")), None)
+        body = [f"## {machine[9:].split(',')[0]}", *body] if machine else []
+    sections, current = {}, None
+    for line in body:
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = []
+        if current is not None:
+            sections[current].append(line)
+    sections[section.splitlines()[0][3:].strip()] = section.splitlines()
+    texts = ["\n".join(lines).strip() for _, lines in sorted(sections.items())]
+    return "\n\n".join([RESULTS_TITLE, RESULTS_INTRO, *texts]) + "\n"
 
 
 def main(argv=None):
@@ -305,7 +331,8 @@ def main(argv=None):
     flags = " --quick" if args.quick else ""
     command = f"{env + ' ' if env else ''}python benchmarks/run.py{flags}"
     text = markdown(rows, sharp, peaks, command, time.perf_counter() - start, train.source)
-    args.out.write_text(text)
+    old = args.out.read_text() if args.out.exists() else ""
+    args.out.write_text(merge_results(old, text))
     print(f"\nwrote {args.out}")
 
 
