@@ -237,6 +237,15 @@ def with_root(draw, files, argv):
     return argv if root is None else [*argv, "--data-root", root]
 
 
+def run_checked(draw, files, argv):
+    """Run the CLI on argv plus a drawn --data-root and check the outcome: (the argv run, its
+    stdout, the numbers printed when it did real work — exit 0 without --help — else None)."""
+    argv = with_root(draw, files, argv)
+    status, stdout, stderr = run_main(argv)
+    numbers = check_outcome(argv, status, stdout, stderr)
+    return argv, stdout, (numbers if status == 0 and "--help" not in argv else None)
+
+
 @given(st.data())
 @FUZZ_TRAIN
 def test_train_arguments(files, draw_data):
@@ -249,10 +258,8 @@ def test_train_arguments(files, draw_data):
     # --epochs always: its default (100, with the plateau rule) is a legitimately long run
     argv = ["train", *draw(flags({**TRAIN, **DATA, **COMMON}, ("--resume", "--quiet"))),
             "--epochs", draw(flag(to_text(st.integers(1, 3)))), "--out", out_path]
-    argv = with_root(draw, files, argv)
-    status, stdout, stderr = run_main(argv)
-    numbers = check_outcome(argv, status, stdout, stderr)
-    if status == 0 and "--help" not in argv:
+    argv, stdout, numbers = run_checked(draw, files, argv)
+    if numbers is not None:
         path = Path(out_path or ".") / cli.CHECKPOINT_NAME
         assert stdout.strip().splitlines()[-1].endswith(f"checkpoint {path}")
         saved = checkpoint.load(path)
@@ -267,10 +274,8 @@ def test_evaluate_arguments(files, draw_data):
     draw = draw_data.draw
     argv = ["evaluate", place(files, draw(CHECKPOINT)),
             *draw(flags({**DATA, **MODE, **SAMPLES, **COMMON}))]
-    argv = with_root(draw, files, argv)
-    status, stdout, stderr = run_main(argv)
-    check_outcome(argv, status, stdout, stderr)
-    if status == 0 and "--help" not in argv:
+    argv, stdout, numbers = run_checked(draw, files, argv)
+    if numbers is not None:
         for line in stdout.splitlines()[1:]:
             accuracy = float(line.split("accuracy")[1].split()[0])
             loss = float(line.split("loss")[1].split()[0])
@@ -283,10 +288,8 @@ def test_sharpness_arguments(files, draw_data):
     draw = draw_data.draw
     argv = ["sharpness", place(files, draw(CHECKPOINT)),
             *draw(flags({**SHARPNESS, **DATA, **MODE, **SAMPLES, **COMMON}))]
-    argv = with_root(draw, files, argv)
-    status, stdout, stderr = run_main(argv)
-    check_outcome(argv, status, stdout, stderr)
-    if status == 0 and "--help" not in argv:
+    argv, stdout, numbers = run_checked(draw, files, argv)
+    if numbers is not None:
         printed = {line[:12].strip(): line[12:].strip() for line in stdout.splitlines()[1:]}
         phi, f0, fmax = (float(printed[key]) for key in ("phi", "f(x)", "max f"))
         assert fmax >= f0 >= 0 and phi >= 0
@@ -306,10 +309,8 @@ def test_interpolate_arguments(files, draw_data):
                                    str(files["base"])]))
     argv = ["interpolate", first, second, "--out", figure,
             *draw(flags({**INTERPOLATE, **DATA, **MODE, **SAMPLES, **COMMON}))]
-    argv = with_root(draw, files, argv)
-    status, stdout, stderr = run_main(argv)
-    check_outcome(argv, status, stdout, stderr)
-    if status == 0 and "--help" not in argv:
+    argv, stdout, numbers = run_checked(draw, files, argv)
+    if numbers is not None:
         rows = [line for line in stdout.splitlines()[1:-1]]
         points = int(stdout.splitlines()[-1].split("(")[1].split()[0])
         assert len(rows) == points
