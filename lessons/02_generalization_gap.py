@@ -25,7 +25,9 @@ MNIST/CIFAR (harder than MNIST, easier than CIFAR), narrowed conv nets on 16,000
 epochs in the quick run, and 3 seeds in --full where the paper used 5. F2 (TIMIT in the paper)
 runs on a stand-in, flattened Fashion-MNIST.
 
-Run:  python lessons/02_generalization_gap.py        (quick: ≈ 10 minutes; --full: hours)
+Run:  python lessons/02_generalization_gap.py        (quick: 10.6 minutes measured on 2 Intel
+      Xeon cores with lesson 03's F1 runs reused — the conv net's 12-epoch pair is most of
+      it; about 4 minutes more from nothing; --full: hours)
 """
 
 import numpy as np
