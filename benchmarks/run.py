@@ -14,8 +14,6 @@ benchmarks/RESULTS.md with the machine, the versions and this command.
 """
 
 import argparse
-import ctypes
-import glob
 import os
 import platform
 import statistics
@@ -32,6 +30,7 @@ except ImportError:  # pragma: no cover - a friendly message for a missing optio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
+from machine import cpu_model, openblas_core  # noqa: E402
 
 import minisharp  # noqa: E402
 from minisharp import data, optim, sharpness, zoo  # noqa: E402
@@ -83,30 +82,6 @@ def train_flops(net, batch):
         total += macs
         shape = out
     return 2 * batch * (3 * total - first)
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def openblas_core():
-    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
-    for lib in libs:
-        for symbol in ("scipy_openblas_get_corename64_", "openblas_get_corename"):
-            try:
-                fn = getattr(ctypes.CDLL(lib), symbol)
-            except AttributeError:
-                continue
-            fn.restype = ctypes.c_char_p
-            return fn().decode()
-    return "unknown"
 
 
 def peak_gflops(n=2048):

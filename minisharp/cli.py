@@ -17,6 +17,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import data, optim, zoo
+from .memory import keep_freed_memory
 from .objective import EVAL_CHUNK, evaluate, network_objective
 from .threads import set_threads, threads_from_environment
 from .train import MEASURE_SAMPLES, Interrupted, TrainingStoppedWarning, format_epoch, train
@@ -347,6 +348,7 @@ def main(argv=None):
             set_threads(args.threads)
         else:
             threads_from_environment()
+        keep_freed_memory()
         # Overflow and NaN are reported once, by the checks that catch them (training stops
         # "nonfinite"/"diverged", sharpness refuses a non-finite f): not also as NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):

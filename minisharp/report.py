@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from .checkpoint import json_value
+from .memory import keep_freed_memory
 from .threads import set_threads, threads_from_environment
 
 SIZES = ("smoke", "quick", "full")
@@ -45,7 +46,8 @@ def lesson_arguments(description, argv=None, extra=None):
 
     ``--out`` defaults to ``figures/`` only for ``--full`` (the run behind the README's
     figures); smoke and quick runs write to ``<runs>/figures/<size>/`` so that they never
-    replace the committed figures. Lessons print where they wrote.
+    replace the committed figures. Lessons print where they wrote. The lesson owns its
+    process, so freed memory is kept for reuse (:func:`minisharp.memory.keep_freed_memory`).
     """
     parser = argparse.ArgumentParser(
         description=description.strip().splitlines()[0],
@@ -83,6 +85,7 @@ def lesson_arguments(description, argv=None, extra=None):
         args.out = REPO / "figures" if args.size == "full" else args.runs / "figures" / args.size
     try:
         set_threads(args.threads) if args.threads is not None else threads_from_environment()
+        keep_freed_memory()
     except ValueError as error:
         parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
