@@ -99,7 +99,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = commands.add_parser("train", help="train a network, checkpointing every epoch",
-                            description="Train a zoo network with Adam (or SGD) until the "
+                            description="Train a zoo network with Adam (or SGD, Adagrad) until the "
                                         "measured training loss stops improving.")
     p.add_argument("--net", choices=zoo.NAMES, default="F1", metavar="NAME",
                    help=f"network: {', '.join(zoo.NAMES)} (default: F1)")
@@ -116,10 +116,10 @@ def build_parser():
     p.add_argument("--min-delta", type=_number(float, 0), default=1e-3, metavar="D",
                    help="smallest decrease of the measured training loss that counts as an "
                         "improvement (default: 1e-3)")
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+    p.add_argument("--optimizer", choices=tuple(optim.OPTIMIZERS), default="adam",
                    help="optimizer (default: adam, Keras defaults as in the paper)")
     p.add_argument("--lr", type=_positive(float), metavar="LR",
-                   help="learning rate (default: 1e-3 for adam, 0.01 for sgd)")
+                   help="learning rate (default: 1e-3 for adam, 0.01 for sgd and adagrad)")
     p.add_argument("--momentum", type=_number(float, 0, below=1), default=0.0, metavar="MU",
                    help="momentum for sgd (default: 0)")
     p.add_argument("--seed", type=_number(int, 0), default=0, metavar="S",

@@ -230,6 +230,16 @@ def test_momentum_with_adam_is_refused(tmp_path, tiny_data, capsys):
     one_error_line(capsys, "--momentum applies to --optimizer sgd only")
 
 
+def test_train_with_adagrad(tmp_path, tiny_data, capsys):
+    out = tmp_path / "adagrad"
+    argv = ["train", "--net", "F1-narrow", "--batch-size", "32", "--optimizer", "adagrad",
+            "--lr", "0.02", "--epochs", "1", "--quiet", "--out", str(out)]
+    assert cli.main(argv) == 0
+    saved = checkpoint.load(out / "checkpoint.npz")
+    assert saved.config["optimizer"]["name"] == "adagrad"
+    assert saved.config["optimizer"]["lr"] == 0.02
+
+
 def test_resume_needs_a_checkpoint(tmp_path, tiny_data, capsys):
     assert cli.main(TRAIN_TINY + ["--out", str(tmp_path / "typo"), "--resume"]) == 1
     one_error_line(capsys, "nothing to resume", "typo")
