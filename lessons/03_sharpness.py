@@ -144,8 +144,9 @@ for net_name, train_samples, max_epochs in NETWORKS[args.size]:
             subspace = RandomSubspace(net.num_params, SUBSPACE, seed=SLICES * seed + k)
             for label in runs:                            # SB and LB see the same A
                 for space, eps in CELLS:
-                    result = sharpness(fun, runs[label][i].theta, eps, maxiter=MAXITER,
-                                       A=None if space == "full" else subspace)
+                    result = args.memo.sharpness(fun, runs[label][i].theta, eps,
+                                                 None if space == "full" else subspace,
+                                                 maxiter=MAXITER)
                     phis[(label, (space, eps))].append(result.phi)
                     costs.append((net_name, seed, label, k, space, f"{eps:g}",
                                   f"{result.phi:.2f}", result.nit, result.nfev,

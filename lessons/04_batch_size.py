@@ -55,7 +55,6 @@ from minisharp.report import (
     save_json,
     table,
 )
-from minisharp.sharpness import sharpness
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.train import train
 from minisharp.trajectory import Trajectory
@@ -152,7 +151,8 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
                         max_epochs=max_epochs, patience=PATIENCE, min_delta=MIN_DELTA,
                         checkpoint=checkpoint, resume=True, callbacks=record_iterates,
                         progress=not args.quiet)
-            phis = [sharpness(fun, run.theta, EPS, maxiter=MAXITER).phi for fun in slices]
+            phis = [args.memo.sharpness(fun, run.theta, EPS, maxiter=MAXITER).phi
+                    for fun in slices]
             final = run.final()
             runs.append({"seed": seed, "batch": batch_size, "optimizer": opt_label,
                          "epochs": run.epochs, "stop_reason": run.stop_reason,

@@ -51,7 +51,6 @@ from minisharp.report import (
     save_json,
     table,
 )
-from minisharp.sharpness import sharpness
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.train import measure, train
 from minisharp.trajectory import Trajectory
@@ -123,7 +122,7 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
         sb_curves.append([start] + list(sb_run.history.test_accuracy))
         sb_runs.append({"seed": seed, "epochs": sb_run.epochs,
                         "test_accuracy": sb_run.final()["test_accuracy"],
-                        "phi": [sharpness(fun, sb_run.theta, EPS, maxiter=MAXITER).phi
+                        "phi": [args.memo.sharpness(fun, sb_run.theta, EPS, maxiter=MAXITER).phi
                                 for fun in slices]})
 
         # --- 2 and 3. LB from the SB iterate after k epochs -------------------------------
@@ -137,7 +136,8 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
                            optimizer="adam", seed=seed, max_epochs=max_epochs,
                            patience=PATIENCE, min_delta=MIN_DELTA, checkpoint=lb_checkpoint,
                            resume=True, callbacks=record_iterates, progress=not args.quiet)
-            phis = [sharpness(fun, lb_run.theta, EPS, maxiter=MAXITER).phi for fun in slices]
+            phis = [args.memo.sharpness(fun, lb_run.theta, EPS, maxiter=MAXITER).phi
+                    for fun in slices]
             entry = lb.setdefault(k, {"accuracy": [], "phi": [], "epochs": [],
                                       "train_loss": [], "sb_accuracy": []})
             entry["accuracy"].append(lb_run.final()["test_accuracy"])

@@ -46,7 +46,6 @@ from minisharp.report import (
     table,
     verdict,
 )
-from minisharp.sharpness import sharpness
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.train import train
 from minisharp.trajectory import Trajectory
@@ -134,7 +133,8 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
             points = []
             for epoch in epochs:
                 theta = theta0 if epoch == 0 else iterates.theta(epoch)
-                measured = [sharpness(fun, theta, EPS, maxiter=MAXITER) for fun in slices]
+                measured = [args.memo.sharpness(fun, theta, EPS, maxiter=MAXITER)
+                            for fun in slices]
                 points.append({"epoch": epoch, "loss": [m.f0 for m in measured],
                                "phi": [m.phi for m in measured]})
                 if not args.quiet:

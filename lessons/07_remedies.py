@@ -75,7 +75,6 @@ from minisharp.report import (
     table,
     verdict,
 )
-from minisharp.sharpness import sharpness
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.subspace import RandomSubspace
 from minisharp.train import train
@@ -193,9 +192,10 @@ for net_name, train_samples, test_samples, max_epochs in NETWORKS[args.size]:
         for label in recipes:
             theta = runs[label][i].theta
             for fun in slices:
-                phis[label]["full"].append(sharpness(fun, theta, EPS, maxiter=MAXITER).phi)
-            phis[label]["p=100"].append(sharpness(slices[0], theta, EPS, A=subspace,
-                                                  maxiter=MAXITER).phi)
+                phis[label]["full"].append(
+                    args.memo.sharpness(fun, theta, EPS, maxiter=MAXITER).phi)
+            phis[label]["p=100"].append(
+                args.memo.sharpness(slices[0], theta, EPS, subspace, maxiter=MAXITER).phi)
 
     # --- 4b. the lines from the SB minimiser to each LB-side minimiser (first seed) --------
     line_data = {"train": (train_set.X[:PATH_SAMPLES[args.size]],

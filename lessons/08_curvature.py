@@ -111,7 +111,14 @@ experiments = {}
 
 
 def curvature(net, theta, X, y, seed):
-    """λ₁…λ_k, λ_min and the trace of H at θ on (X, y), with their cost."""
+    """λ₁…λ_k, λ_min and the trace of H at θ on (X, y), with their cost (kept in the memo)."""
+    inputs = {"net": net, "theta": theta, "X": X, "y": y, "seed": seed, "top": TOP_K,
+              "steps": LANCZOS_STEPS[size], "samples": TRACE_SAMPLES[size]}
+    return args.memo.measure("curvature", inputs, lambda: measure_curvature(net, theta, X, y,
+                                                                             seed))
+
+
+def measure_curvature(net, theta, X, y, seed):
     hessian = NetworkHessian(net, theta, X, y)
     top = lanczos(hessian, net.num_params, TOP_K, iterations=LANCZOS_STEPS[size], seed=seed)
     trace = hutchinson_trace(hessian, net.num_params, samples=TRACE_SAMPLES[size], seed=seed)
@@ -121,10 +128,33 @@ def curvature(net, theta, X, y, seed):
 
 
 def sharpnesses(fun, theta):
-    """Metric 2.1 (full space) and adaptive sharpness ψ at ε = EPS."""
-    phi = sharpness(fun, theta, EPS, maxiter=MAXITER)
-    psi = adaptive_sharpness(fun, theta, EPS, maxiter=MAXITER)
-    return {"f": phi.f0, "phi": phi.phi, "psi": psi.phi, "seconds": phi.seconds + psi.seconds}
+    """Metric 2.1 (full space) and adaptive sharpness ψ at ε = EPS (kept in the memo), and
+    the time of one loss + gradient on the slice."""
+    def measure():
+        phi = sharpness(fun, theta, EPS, maxiter=MAXITER)
+        psi = adaptive_sharpness(fun, theta, EPS, maxiter=MAXITER)
+        return {"f": phi.f0, "phi": phi.phi, "psi": psi.phi,
+                "seconds": phi.seconds + psi.seconds,
+                "grad_seconds": (phi.fun_seconds + psi.fun_seconds) / (phi.nfev + psi.nfev)}
+
+    inputs = {"fun": fun, "theta": theta, "eps": EPS, "maxiter": MAXITER}
+    return args.memo.measure("phi and psi", inputs, measure)
+
+
+def density_and_plane(net, theta, X, y, seed):
+    """The Hessian's eigenvalue density (SLQ) and the loss on the filter-normalised plane
+    through θ (kept in the memo)."""
+    def measure():
+        density = spectral_density(NetworkHessian(net, theta, X, y), net.num_params,
+                                   runs=SLQ_RUNS[size], iterations=LANCZOS_STEPS[size],
+                                   seed=seed)
+        return {"density": {"grid": density.grid.tolist(), "density": density.density.tolist(),
+                            "hvps": density.hvps, "seconds": density.seconds},
+                "plane": surface(net, theta, X, y, PLANE_GRID[size])}
+
+    inputs = {"net": net, "theta": theta, "X": X, "y": y, "seed": seed, "runs": SLQ_RUNS[size],
+              "steps": LANCZOS_STEPS[size], "grid": PLANE_GRID[size]}
+    return args.memo.measure("density and plane", inputs, measure)
 
 
 def surface(net, theta, X, y, grid):
@@ -160,19 +190,13 @@ for net_name, train_samples, test_samples, max_epochs in NETWORKS[size]:
                   f"trace = {m['trace']:.4g} ± {m['trace_se']:.2g}, φ = {m['phi']:.3g}, "
                   f"ψ = {m['psi']:.3g}  ({m['hvps']} HVPs at {m['hvp_seconds']:.2f} s each)")
             if seed == seeds[0]:           # the density and the plane for the first seed
-                hessian = NetworkHessian(net, run.theta, X, y)
-                density = spectral_density(hessian, net.num_params, runs=SLQ_RUNS[size],
-                                           iterations=LANCZOS_STEPS[size], seed=seed)
-                extra[label] = {"density": {"grid": density.grid.tolist(),
-                                            "density": density.density.tolist(),
-                                            "top": m["top"], "hvps": density.hvps,
-                                            "seconds": density.seconds},
-                                "plane": surface(net, run.theta, X, y, PLANE_GRID[size])}
+                extra[label] = density_and_plane(net, run.theta, X, y, seed)
+                extra[label]["density"]["top"] = m["top"]
     hvp_seconds = np.mean([m["hvp_seconds"] for label in measures for m in measures[label]])
-    grad_seconds = fun.seconds / fun.evaluations
+    grad_seconds = np.mean([m["grad_seconds"] for label in measures for m in measures[label]])
     print(f"  cost on {len(y):,} images: a Hessian-vector product {hvp_seconds:.2f} s, a "
-          f"gradient {grad_seconds:.2f} s ({hvp_seconds / grad_seconds:.1f}×; timed inside "
-          "this run, not a benchmark)")
+          f"gradient {grad_seconds:.2f} s ({hvp_seconds / grad_seconds:.1f}×; timed when "
+          "measured, not a benchmark)")
     experiments[net_name] = {"net": net, "runs": runs, "measures": measures, "extra": extra,
                              "slice": (X, y), "fun": fun, "test": test_set,
                              "cost": {"hvp_seconds": hvp_seconds, "grad_seconds": grad_seconds}}

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from .checkpoint import json_value
+from .memo import Memo
 from .memory import keep_freed_memory
 from .threads import set_threads, threads_from_environment
 
@@ -48,6 +49,8 @@ def lesson_arguments(description, argv=None, extra=None):
     figures); smoke and quick runs write to ``<runs>/figures/<size>/`` so that they never
     replace the committed figures. Lessons print where they wrote. The lesson owns its
     process, so freed memory is kept for reuse (:func:`minisharp.memory.keep_freed_memory`).
+    ``args.memo`` is a :class:`minisharp.memo.Memo` under ``<runs>/measures/``: a measurement
+    already made there (same θ, data and arguments) is read back, not made again.
     """
     parser = argparse.ArgumentParser(
         description=description.strip().splitlines()[0],
@@ -74,6 +77,9 @@ def lesson_arguments(description, argv=None, extra=None):
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for BLAS and Numba (default: MINISHARP_THREADS, else one "
                              "per core)")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="measure sharpness and curvature again instead of reading the "
+                             "results kept under <runs>/measures/ by an earlier run")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     if extra is not None:
         extra(parser)
@@ -89,6 +95,7 @@ def lesson_arguments(description, argv=None, extra=None):
     except ValueError as error:
         parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
+    args.memo = Memo(args.runs / "measures", refresh=args.remeasure)
     return args
 
 

@@ -53,6 +53,8 @@ class SharpnessResult:
                    being at y_i = sign((Aᵀ∇f)_i)·upper_i. At a stationary point it is 0; at
                    an endpoint still on a slope it is the part of φ that is slope, not
                    curvature (to first order in ε).
+    cached   True when read back from a :class:`minisharp.memo.Memo` (then y, lower and
+             upper are None, and seconds are the original measurement's)
     """
 
     phi: float
@@ -70,6 +72,7 @@ class SharpnessResult:
     fun_seconds: float = 0.0
     gradient_norm: float = 0.0
     first_order: float = 0.0
+    cached: bool = False
 
     def __repr__(self):
         space = "full space" if self.p is None else f"p={self.p}"

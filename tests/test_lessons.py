@@ -59,3 +59,38 @@ def test_lessons_explain_themselves():
         proc = subprocess.run([sys.executable, str(REPO / "lessons" / lesson), "--help"],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and "--full" in proc.stdout and "--smoke" in proc.stdout
+
+
+@pytest.mark.slow
+def test_rerun_reads_measurements_back(tmp_path):
+    """A second run finds its runs and measurements under runs/ and prints the same numbers;
+    --remeasure measures again and, being deterministic, gets them again."""
+    runs = tmp_path / "runs"
+    env = dict(os.environ, MPLBACKEND="Agg")
+
+    def run(name, *flags):
+        out = tmp_path / name
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "lessons" / "08_curvature.py"), "--smoke", "--quiet",
+             "--out", str(out), "--runs", str(runs), *flags],
+            capture_output=True, text=True, env=env, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results = json.loads((out / "08_curvature.json").read_text())
+        results.pop("wall_time")
+        return results, sorted(p.stat().st_mtime_ns for p in (runs / "measures").iterdir())
+
+    first, kept = run("first")
+    assert len(kept) >= 6               # curvature, φ and ψ per run, density and plane
+    second, unchanged = run("second")
+    assert second == first and unchanged == kept
+    third, rewritten = run("third", "--remeasure")
+    assert without_timings(third) == without_timings(first) and len(rewritten) == len(kept) and min(rewritten) > max(kept)
+
+
+def without_timings(value):
+    """``value`` (parsed JSON) without the entries that are timings."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if "seconds" not in k}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
