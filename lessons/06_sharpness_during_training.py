@@ -31,7 +31,7 @@ Run:  python lessons/06_sharpness_during_training.py
       quick (the default): 6.0 minutes measured on 2 Intel Xeon cores with the full
       Fashion-MNIST after lessons 03–05 (the LB run trained again to keep its iterates);
       --full: F1 and the conv net, 3 seeds: 55 minutes measured with every run and its
-      iterates in runs/ (the measuring alone), about 1.5 hours more from nothing
+      iterates in runs/ (the measuring alone), about an hour more from nothing
 """
 
 import numpy as np
