@@ -27,18 +27,12 @@ Samples are processed in chunks so the im2col buffer never exceeds
 ``COLUMN_BUFFER_BYTES``; the buffer is a per-thread workspace reused between calls, which
 avoids the page faults of a fresh multi-megabyte allocation on every call.
 
-Two paths, chosen by K = kh·kw·C (``DIRECT_LOOPS_MAX_K``):
-
-* K ≤ 128 (the first layer, C = 1): direct loops for the forward pass and the weight
-  gradient (no column buffer; the weight gradient keeps one (K, F) partial sum per parallel
-  task), because a GEMM with a 25-deep reduction is memory-bound and OpenBLAS runs the long
-  thin weight product badly. The input gradient always uses col2im.
-* K > 128: im2col + GEMM, because at 5×5×64 the reduction is 1600 deep and a blocked BLAS
-  GEMM beats loops.
-
-The im2col copy is written as slice assignments, which Numba compiles to memcpy/memset. The
-timings behind these choices (both paths, the buffer budget, the comparison with PyTorch) are
-in ``benchmarks/NOTES.md``, measured by ``benchmarks/conv_kernels.py``.
+Every layer takes this path, the thin first layer (K = 25 for 5×5 on one channel) included:
+there, im2col copies its tap rows of a few numbers element by element
+(``ELEMENT_COPY_MAX_SPAN``), which Numba compiles into tight loops, and longer tap rows by
+slice assignment (memcpy/memset). The timings behind these choices (an earlier direct-loop
+path for thin layers, the buffer budget, the comparison with PyTorch) are in
+``benchmarks/NOTES.md``, measured by ``benchmarks/conv_kernels.py``.
 """
 
 import math
@@ -49,12 +43,10 @@ from numba import njit, prange
 
 from .geometry import window_geometry
 
+#: im2col copies tap rows of at most this many numbers (kw·C) element by element.
+ELEMENT_COPY_MAX_SPAN = 16
 #: Upper bound on the im2col buffer (bytes); larger batches are processed in sample chunks.
 COLUMN_BUFFER_BYTES = 16 * 2**20
-#: Layers with K = kh·kw·C at most this use direct loops instead of im2col + GEMM.
-DIRECT_LOOPS_MAX_K = 128
-#: Parallel tasks (each with its own partial sum) in the direct weight gradient.
-DIRECT_LOOPS_TASKS = 8
 
 _workspace = threading.local()
 
@@ -80,7 +72,16 @@ def im2col(x_rows, channels, kh, kw, stride, pad_top, pad_left, out_h, out_w, co
             hi = max(min(kw, width - w0) * channels, lo)
             src = w0 * channels
             out = cols[r * out_w + j]
-            # slice copies compile to memcpy/memset, far faster than element loops
+            if span <= ELEMENT_COPY_MAX_SPAN:
+                # a tap row of a few numbers: copying them one by one beats a memcpy call
+                for p in range(kh):
+                    h = h0 + p
+                    base = p * span
+                    inside = 0 <= h < height
+                    for e in range(span):
+                        out[base + e] = x_rows[n, h, src + e] if inside and lo <= e < hi else 0
+                continue
+            # long tap rows: slice copies compile to memcpy/memset
             for p in range(kh):
                 h = h0 + p
                 base = p * span
@@ -123,70 +124,6 @@ def col2im(cols, kh, kw, stride, pad_top, pad_left, out_h, out_w, dx):
                     for c in range(channels):
                         dx[n, h, w, c] += cols[row, base + c]
     return dx
-
-
-@njit(parallel=True, cache=True)
-def direct_forward(x_rows, channels, w_mat, b, kh, kw, stride, pad_top, pad_left,
-                   out_h, out_w, y_rows):
-    """y_rows[(n, i, j), f] = b[f] + Σ_{p,q,c} x_pad[n, i·s+p, j·s+q, c] · w_mat[(p,q,c), f]
-    by direct loops (no column buffer): the fast path when K = kh·kw·C is small."""
-    n_samples, height, _ = x_rows.shape
-    width = x_rows.shape[2] // channels
-    n_filters = w_mat.shape[1]
-    for r in prange(n_samples * out_h):
-        n = r // out_h
-        i = r % out_h
-        acc = np.empty(n_filters, dtype=y_rows.dtype)  # private accumulator: no aliasing
-        for j in range(out_w):
-            acc[:] = b
-            for p in range(kh):
-                h = i * stride - pad_top + p
-                if h < 0 or h >= height:
-                    continue
-                for q in range(kw):
-                    w = j * stride - pad_left + q
-                    if w < 0 or w >= width:
-                        continue
-                    for c in range(channels):
-                        xv = x_rows[n, h, w * channels + c]
-                        w_row = w_mat[(p * kw + q) * channels + c]
-                        for f in range(n_filters):
-                            acc[f] += xv * w_row[f]
-            y_rows[r * out_w + j, :] = acc
-    return y_rows
-
-
-@njit(parallel=True, cache=True)
-def direct_weight_grad(x_rows, channels, g_rows, kh, kw, stride, pad_top, pad_left,
-                       out_h, out_w, partial):
-    """partial[t] = Σ over task t's output rows of x_pad-window ⊗ g (direct loops);
-    Σ_t partial[t] is dW as a (K, F) matrix. Overwrites partial."""
-    n_samples, height, _ = x_rows.shape
-    width = x_rows.shape[2] // channels
-    n_filters = g_rows.shape[1]
-    n_tasks = partial.shape[0]
-    total = n_samples * out_h
-    for t in prange(n_tasks):
-        partial[t] = 0
-        for r in range(t * total // n_tasks, (t + 1) * total // n_tasks):
-            n = r // out_h
-            i = r % out_h
-            for j in range(out_w):
-                row = r * out_w + j
-                for p in range(kh):
-                    h = i * stride - pad_top + p
-                    if h < 0 or h >= height:
-                        continue
-                    for q in range(kw):
-                        w = j * stride - pad_left + q
-                        if w < 0 or w >= width:
-                            continue
-                        for c in range(channels):
-                            xv = x_rows[n, h, w * channels + c]
-                            k = (p * kw + q) * channels + c
-                            for f in range(n_filters):
-                                partial[t, k, f] += xv * g_rows[row, f]
-    return partial
 
 
 def _column_buffer(rows, width, dtype):
@@ -235,20 +172,11 @@ class _Geometry:
                       self.pad_top, self.pad_left, self.out_h, self.out_w, cols)
 
 
-def _uses_direct_loops(geo):
-    return geo.k <= DIRECT_LOOPS_MAX_K
-
-
 def conv2d_forward(x, w, b=None, stride=1, padding="same"):
     """y = conv(x, w) + b on contiguous float arrays of one dtype; returns (N, Ho, Wo, F)."""
     geo = _Geometry(x.shape, w.shape, stride, padding, x.itemsize)
     w_mat = w.reshape(geo.k, geo.f)
     y = np.empty((geo.n, geo.out_h, geo.out_w, geo.f), dtype=x.dtype)
-    if _uses_direct_loops(geo):
-        bias = np.zeros(geo.f, dtype=x.dtype) if b is None else b
-        direct_forward(geo.rows(x), x.shape[3], w_mat, bias, geo.kh, geo.kw, geo.stride,
-                       geo.pad_top, geo.pad_left, geo.out_h, geo.out_w, y.reshape(-1, geo.f))
-        return y
     for start, stop in geo.chunks():
         cols = geo.im2col(x[start:stop])
         y_rows = y[start:stop].reshape(-1, geo.f)
@@ -279,12 +207,6 @@ def conv2d_backward_weight(x, g, w_shape, stride=1, padding="same"):
     geo = _Geometry(x.shape, w_shape, stride, padding, x.itemsize)
     if g.shape != (geo.n, geo.out_h, geo.out_w, geo.f):
         raise ValueError(f"cotangent shape {g.shape} does not match the conv output")
-    if _uses_direct_loops(geo):
-        partial = np.empty((DIRECT_LOOPS_TASKS, geo.k, geo.f), dtype=x.dtype)
-        direct_weight_grad(geo.rows(x), x.shape[3], g.reshape(-1, geo.f), geo.kh, geo.kw,
-                           geo.stride, geo.pad_top, geo.pad_left, geo.out_h, geo.out_w,
-                           partial)
-        return partial.sum(axis=0).reshape(w_shape)
     dw = np.zeros((geo.k, geo.f), dtype=x.dtype)
     partial = np.empty_like(dw)
     for start, stop in geo.chunks():
