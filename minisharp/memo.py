@@ -19,12 +19,11 @@ nothing; ``refresh=True`` measures again and overwrites.
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import save_text
 from .nn import Network
 from .objective import NetworkObjective
 from .sharpness import SharpnessResult, sharpness
@@ -103,21 +102,9 @@ class Memo:
                 return record["result"]
         self.misses += 1
         result = compute()
-        self._write(path, {"kind": kind, "format": FORMAT, "result": result})
+        save_text(path, json.dumps({"kind": kind, "format": FORMAT, "result": result},
+                                   default=_json_number))
         return result
-
-    def _write(self, path, record):
-        text = json.dumps(record, default=_json_number)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                         dir=self.directory)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
     def sharpness(self, fun, x, eps, A=None, *, maxiter=10):
         """:func:`minisharp.sharpness.sharpness` of a :class:`NetworkObjective` ``fun`` at
