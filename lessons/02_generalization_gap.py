@@ -32,7 +32,7 @@ Run:  python lessons/02_generalization_gap.py        (quick: 10.6 minutes measur
 
 import numpy as np
 
-from minisharp import data, landscape, paper, plots, zoo
+from minisharp import data, paper, plots, zoo
 from minisharp.report import (
     Claims,
     Stopwatch,
@@ -96,7 +96,7 @@ for net_name, train_samples, test_samples, max_epochs, path_samples in NETWORKS[
     sb_run, lb_run = runs["SB"][0], runs["LB"][0]
     measured = {"train": (train_set.X[:path_samples], train_set.y[:path_samples]),
                 "test": (test_set.X, test_set.y)}
-    paths = {path: landscape.interpolate(net, sb_run.theta, lb_run.theta, measured,
+    paths = {path: args.memo.interpolate(net, sb_run.theta, lb_run.theta, measured,
                                          alphas=ALPHAS, path=path, progress=not args.quiet)
              for path in ("linear", "sincos")}
     experiments[net_name] = {"runs": runs, "distances": distances, "paths": paths,

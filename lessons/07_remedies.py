@@ -47,7 +47,7 @@ Run:  python lessons/07_remedies.py      (quick: 6.6 minutes measured on 2 Intel
 
 import numpy as np
 
-from minisharp import data, landscape, paper, plots, zoo
+from minisharp import data, paper, plots, zoo
 from minisharp.objective import network_objective
 from minisharp.remedies import (
     SAM,
@@ -200,7 +200,7 @@ for net_name, train_samples, test_samples, max_epochs in NETWORKS[args.size]:
     # --- 4b. the lines from the SB minimiser to each LB-side minimiser (first seed) --------
     line_data = {"train": (train_set.X[:PATH_SAMPLES[args.size]],
                            train_set.y[:PATH_SAMPLES[args.size]])}
-    paths = {label: landscape.interpolate(net, runs["SB"][0].theta, runs[label][0].theta,
+    paths = {label: args.memo.interpolate(net, runs["SB"][0].theta, runs[label][0].theta,
                                           line_data, alphas=ALPHAS[args.size],
                                           progress=not args.quiet)
              for label in recipes if label.startswith("LB")}

@@ -8,9 +8,11 @@ them, the bytes of θ and of the data included, so a retrained run or another sl
 be served a stale number. Each result is one small JSON file ``<directory>/<digest>.json``,
 written atomically (a killed run leaves finished results and no half-written ones).
 
-What is kept is the numbers, not arrays: a Metric 2.1 result read back has no maximiser ``y``
-or box (``y = lower = upper = None``) and ``cached = True``; its ``seconds`` are those of the
-original measurement.
+Besides the generic :meth:`Memo.measure`, two measures have their own keyed methods: Metric
+2.1 (:meth:`Memo.sharpness`) and the loss along a path between two minimisers
+(:meth:`Memo.interpolate`). What is kept is the numbers, not arrays: a Metric 2.1 result read
+back has no maximiser ``y`` or box (``y = lower = upper = None``) and ``cached = True``; its
+``seconds`` are those of the original measurement.
 
 If the code of a measure changes its numbers, raise :data:`FORMAT`: entries written under
 another format are ignored (and overwritten). ``Memo(None)`` measures every time and keeps
@@ -24,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import save_text
+from .landscape import interpolate
 from .nn import Network
-from .objective import NetworkObjective
+from .objective import EVAL_CHUNK, NetworkObjective
 from .sharpness import SharpnessResult, sharpness
 from .subspace import RandomSubspace
 
@@ -126,6 +129,16 @@ class Memo:
         if "result" in fresh:
             return fresh["result"]
         return SharpnessResult(y=None, lower=None, upper=None, cached=True, **fields)
+
+    def interpolate(self, net, theta_s, theta_l, datasets, *, alphas, path="linear",
+                    progress=True):
+        """:func:`minisharp.landscape.interpolate` (batch statistics, the default chunks) of
+        ``net`` from θ_s to θ_l on ``datasets`` (name → (X, y)), kept here."""
+        inputs = {"net": net, "theta_s": np.asarray(theta_s), "theta_l": np.asarray(theta_l),
+                  "datasets": datasets, "alphas": np.asarray(alphas, dtype=np.float64),
+                  "path": path, "mode": "batchstat", "chunk": EVAL_CHUNK}
+        return self.measure("interpolate", inputs, lambda: interpolate(
+            net, theta_s, theta_l, datasets, alphas=alphas, path=path, progress=progress))
 
 SCALAR_FIELDS = ("phi", "f0", "fmax", "nit", "nfev", "eps", "p", "seconds", "message",
                  "fun_seconds", "gradient_norm", "first_order")

@@ -7,6 +7,7 @@ import pytest
 
 from minisharp import memo as memo_module
 from minisharp import zoo
+from minisharp.landscape import interpolate
 from minisharp.memo import Memo, digest
 from minisharp.objective import network_objective
 from minisharp.subspace import RandomSubspace
@@ -74,6 +75,26 @@ def test_subspace_result_is_kept(problem, tmp_path):
     fresh = Memo(tmp_path).sharpness(network_objective(net, X, y), theta, 1e-3, A, maxiter=2)
     again = Memo(tmp_path).sharpness(network_objective(net, X, y), theta, 1e-3, A, maxiter=2)
     assert fresh.p == again.p == 4 and again.cached and again.phi == fresh.phi
+
+
+def test_interpolation_is_kept_per_path_and_end_points(problem, tmp_path):
+    net, X, y, theta = problem
+    other = net.init(2)
+    sets = {"train": (X, y)}
+    alphas = np.linspace(-1, 2, 4)
+    fresh = Memo(tmp_path).interpolate(net, theta, other, sets, alphas=alphas, progress=False)
+    expected = interpolate(net, theta, other, sets, alphas=alphas, progress=False)
+    assert fresh == expected
+    again = Memo(tmp_path)
+    assert again.interpolate(net, theta, other, sets, alphas=alphas, progress=False) == fresh
+    assert (again.hits, again.misses) == (1, 0)
+    sincos = again.interpolate(net, theta, other, sets, alphas=alphas, path="sincos",
+                               progress=False)
+    swapped = again.interpolate(net, other, theta, sets, alphas=alphas, progress=False)
+    assert again.misses == 2 and sincos["path"] == "sincos"
+    # θ(α) from `other` to `theta` is θ(1 − α) the other way: measured anew, the same losses
+    np.testing.assert_allclose(swapped["metrics"]["train"]["loss"],
+                               expected["metrics"]["train"]["loss"][::-1], rtol=1e-5)
 
 
 def test_refresh_none_corrupt_and_old_format(problem, tmp_path, monkeypatch):
