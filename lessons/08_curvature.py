@@ -30,8 +30,9 @@ The procedure, as this script runs it:
    runs of lessons 02 and 03, reloaded from runs/ when they exist;
 2. on a fixed slice of the training set (batch norm with the slice's own statistics, as the
    paper's Keras code did; dropout off), measure for both minimisers: λ₁…λ₃ and λ_min by
-   Lanczos, the trace by Hutchinson, the eigenvalue density by SLQ, Metric 2.1 and ψ at
-   ε = 1e-3 (full space), and the loss on a filter-normalised plane;
+   Lanczos, the trace by Hutchinson, Metric 2.1 and ψ at ε = 1e-3 (full space), and the
+   loss on a filter-normalised plane; for the first seed also the eigenvalue density by SLQ,
+   SB's and LB's smoothed with one Gaussian width so that the two curves compare;
 3. rescale the SB minimiser in two ways — a ReLU pair (batch norm γ, β × c and the next dense
    layer's weights × 1/c: exact) and the weights feeding a batch norm × c (exact only for
    batch norm's eps = 0; with Keras's eps = 1e-3 it is the network with eps/c², a change we
@@ -47,7 +48,7 @@ lessons 02 and 03).
 
 Run:  python lessons/08_curvature.py      (quick: 2.9 minutes measured on 2 Intel Xeon cores
       with the F1 runs of lessons 02/03 already in runs/, plus their training otherwise;
-      --full: hours)
+      --full: about 2.5 hours of measuring, the runs of lessons 02/03 reused)
 """
 
 import numpy as np
@@ -70,7 +71,13 @@ from minisharp.report import (
 )
 from minisharp.rescale import rescale, scale_into_batch_norm, scale_relu_pair
 from minisharp.sharpness import sharpness
-from minisharp.spectrum import hutchinson_trace, lanczos, spectral_density
+from minisharp.spectrum import (
+    SIGMA_FRACTION,
+    hutchinson_trace,
+    lanczos,
+    smooth_density,
+    spectral_density,
+)
 from minisharp.study import first, load_fashion_mnist, run_path
 from minisharp.train import train
 
@@ -144,20 +151,42 @@ def sharpnesses(fun, theta):
     return args.memo.measure("phi and psi", inputs, measure)
 
 
-def density_and_plane(net, theta, X, y, seed):
-    """The Hessian's eigenvalue density (SLQ) and the loss on the filter-normalised plane
-    through θ (kept in the memo)."""
+def quadrature(net, theta, X, y, seed):
+    """The stochastic Lanczos quadrature of H at θ — nodes and weights, from which any
+    smoothing of the eigenvalue density follows (kept in the memo)."""
     def measure():
-        density = spectral_density(NetworkHessian(net, theta, X, y), net.num_params,
-                                   runs=SLQ_RUNS[size], iterations=LANCZOS_STEPS[size],
-                                   seed=seed)
-        return {"density": {"grid": density.grid.tolist(), "density": density.density.tolist(),
-                            "hvps": density.hvps, "seconds": density.seconds},
-                "plane": surface(net, theta, X, y, PLANE_GRID[size])}
+        result = spectral_density(NetworkHessian(net, theta, X, y), net.num_params,
+                                  runs=SLQ_RUNS[size], iterations=LANCZOS_STEPS[size],
+                                  seed=seed)
+        return {"nodes": result.nodes.tolist(), "weights": result.weights.tolist(),
+                "hvps": result.hvps, "seconds": result.seconds}
 
     inputs = {"net": net, "theta": theta, "X": X, "y": y, "seed": seed, "runs": SLQ_RUNS[size],
-              "steps": LANCZOS_STEPS[size], "grid": PLANE_GRID[size]}
-    return args.memo.measure("density and plane", inputs, measure)
+              "steps": LANCZOS_STEPS[size]}
+    return args.memo.measure("quadrature", inputs, measure)
+
+
+def kept_surface(net, theta, X, y):
+    """:func:`surface` on the lesson's grid, kept in the memo."""
+    inputs = {"net": net, "theta": theta, "X": X, "y": y, "grid": PLANE_GRID[size]}
+    return args.memo.measure("plane", inputs, lambda: surface(net, theta, X, y,
+                                                              PLANE_GRID[size]))
+
+
+def densities(quadratures, tops):
+    """The densities of several spectra smoothed alike: one Gaussian width (1 % of the
+    narrowest spectrum's spread, so that it stays resolved) on one grid spanning them all."""
+    nodes = [np.array(q["nodes"]) for q in quadratures.values()]
+    sigma = SIGMA_FRACTION * min(float(n.max() - n.min()) for n in nodes)
+    low = min(float(n.min()) for n in nodes) - 5 * sigma
+    high = max(float(n.max()) for n in nodes) + 5 * sigma
+    grid = np.linspace(low, high, min(20_000, max(1000, int(10 * (high - low) / sigma))))
+    out = {}
+    for label, q in quadratures.items():
+        grid, density, sigma = smooth_density(q["nodes"], q["weights"], grid=grid, sigma=sigma)
+        out[label] = {"grid": grid.tolist(), "density": density.tolist(), "sigma": sigma,
+                      "top": tops[label], "hvps": q["hvps"], "seconds": q["seconds"]}
+    return out
 
 
 def surface(net, theta, X, y, grid):
@@ -177,7 +206,7 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in NETWORKS[si
     print(f"\n== {net_name} ({net.num_params:,} parameters) on {n:,} images: SB batch "
           f"{sb_batch}, LB batch {lb_batch}, Adam, ≤ {max_epochs} epochs, seeds "
           f"{list(seeds)}; measured on the first {len(y):,} training images")
-    runs, measures, extra = {"SB": [], "LB": []}, {"SB": [], "LB": []}, {}
+    runs, measures, quadratures, tops = {"SB": [], "LB": []}, {"SB": [], "LB": []}, {}, {}
     for seed in seeds:
         theta0 = net.init(seed)            # both runs of a pair start here
         for label, batch_size in (("SB", sb_batch), ("LB", lb_batch)):
@@ -187,20 +216,22 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in NETWORKS[si
                         checkpoint=run_path(args.runs, train_set, net_name, seed, batch_size))
             runs[label].append(run)
             m = curvature(net, run.theta, X, y, seed) | sharpnesses(fun, run.theta)
+            m["plane"] = kept_surface(net, run.theta, X, y)
             measures[label].append(m)
             print(f"  seed {seed} {label}: {run.message}\n    f = {m['f']:.4f}, λ₁…λ₃ = "
                   + ", ".join(f"{v:.3g}" for v in m["top"]) + f", λ_min = {m['smallest']:.3g}, "
                   f"trace = {m['trace']:.4g} ± {m['trace_se']:.2g}, φ = {m['phi']:.3g}, "
                   f"ψ = {m['psi']:.3g}  ({m['hvps']} HVPs at {m['hvp_seconds']:.2f} s each)")
-            if seed == seeds[0]:           # the density and the plane for the first seed
-                extra[label] = density_and_plane(net, run.theta, X, y, seed)
-                extra[label]["density"]["top"] = m["top"]
+            if seed == seeds[0]:           # the density for the first seed
+                quadratures[label] = quadrature(net, run.theta, X, y, seed)
+                tops[label] = m["top"]
     hvp_seconds = np.mean([m["hvp_seconds"] for label in measures for m in measures[label]])
     grad_seconds = np.mean([m["grad_seconds"] for label in measures for m in measures[label]])
     print(f"  cost on {len(y):,} images: a Hessian-vector product {hvp_seconds:.2f} s, a "
           f"gradient {grad_seconds:.2f} s ({hvp_seconds / grad_seconds:.1f}×; timed when "
           "measured, not a benchmark)")
-    experiments[net_name] = {"net": net, "runs": runs, "measures": measures, "extra": extra,
+    experiments[net_name] = {"net": net, "runs": runs, "measures": measures,
+                             "density": densities(quadratures, tops), "quadratures": quadratures,
                              "slice": (X, y), "fun": fun, "test": test_set,
                              "cost": {"hvp_seconds": hvp_seconds, "grad_seconds": grad_seconds}}
 
@@ -253,12 +284,14 @@ print(table(("network", "θ", "f (slice)", "test acc %", "λ_max", "trace", "φ"
              "plane max |Δf|"), rows))
 
 for net_name, e in experiments.items():
-    plots.plot_surfaces({label: e["extra"][label]["plane"] for label in ("SB", "LB")},
+    plots.plot_surfaces({label: e["measures"][label][0]["plane"] for label in ("SB", "LB")},
                         args.out / f"08_surfaces_{net_name}.png",
-                        title=f"{net_name}: train loss on filter-normalised planes")
-    plots.plot_spectra({label: e["extra"][label]["density"] for label in ("SB", "LB")},
-                       args.out / f"08_spectrum_{net_name}.png",
-                       title=f"{net_name}: Hessian eigenvalue density (SLQ)")
+                        title=f"{net_name}: train loss on filter-normalised planes (seed "
+                              f"{seeds[0]})")
+    sigma = e["density"]["SB"]["sigma"]
+    plots.plot_spectra(e["density"], args.out / f"08_spectrum_{net_name}.png",
+                       title=f"{net_name}: Hessian eigenvalue density (SLQ, seed {seeds[0]}; "
+                             f"both smoothed with σ = {sigma:.2g})")
 
 # --- 5. which measures separate SB from LB, which are invariant ----------------------------
 claims = Claims("Checks of this run:")
@@ -288,12 +321,14 @@ for net_name, e in experiments.items():
                  "Hutchinson and seed spread)")
     if outcome == HOLDS:
         separating.append(f"trace ({net_name})")
-    rise = {label: float(np.mean(e["extra"][label]["plane"]["metrics"]["train"]["loss"])
-                         - measures[label][0]["f"]) for label in ("SB", "LB")}
-    outcome = verdict(rise["LB"] - rise["SB"], 0.0)
+    rise = {label: [float(np.mean(m["plane"]["metrics"]["train"]["loss"]) - m["f"])
+                    for m in measures[label]] for label in ("SB", "LB")}
+    outcome, ratio, spread = log_ratio_verdict(rise["SB"], rise["LB"])
     claims.check("surface", f"{net_name}: the loss rises more on LB's filter-normalised plane",
-                 outcome, f"mean rise over the plane: SB {rise['SB']:.3g}, LB {rise['LB']:.3g} "
-                 "(one plane each, seed 0)")
+                 outcome, "mean rise of the loss over the plane: SB "
+                 + ", ".join(f"{v:.3g}" for v in rise["SB"]) + "; LB "
+                 + ", ".join(f"{v:.3g}" for v in rise["LB"])
+                 + f"; LB/SB = {ratio:.2f}× (×/÷ {spread:.2f}, {len(seeds)} seed(s))")
     if outcome == HOLDS:
         separating.append(f"2-D surface ({net_name})")
 
@@ -339,9 +374,11 @@ for net_name, e in experiments.items():
                          + f"; plane {plane_change:.1e}")
 
 results = {"size": size, "data": data_note, "networks": {
-    net_name: {"measures": e["measures"], "density": {k: v["density"]
-                                                      for k, v in e["extra"].items()},
-               "planes": {k: v["plane"] for k, v in e["extra"].items()},
+    net_name: {"measures": e["measures"],
+               "density": {label: {k: v for k, v in d.items() if k not in ("grid", "density")}
+                           | {"nodes": e["quadratures"][label]["nodes"],
+                              "weights": e["quadratures"][label]["weights"]}
+                           for label, d in e["density"].items()},
                "rescaled": [{"label": label, **m} for label, m in e["rescaled"]],
                "test_accuracy": {label: [r.final()["test_accuracy"] for r in e["runs"][label]]
                                  for label in e["runs"]},

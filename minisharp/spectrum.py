@@ -184,6 +184,33 @@ def hutchinson_trace(hvp, n, *, samples=20, seed=0):
                        hvps=counted.calls, seconds=time.perf_counter() - start)
 
 
+def smooth_density(nodes, weights, *, grid=GRID_POINTS, sigma=None):
+    """The density Σ_runs Σ_j w_j N(t; θ_j, σ²) / runs of SLQ nodes θ and weights w (arrays of
+    shape (runs, steps)), on ``grid`` (a number of points spanning the nodes ± 5σ, or the
+    points themselves). ``sigma`` defaults to 1 % of the spread of the nodes; give one σ and
+    one grid to compare several spectra at the same resolution. Returns (grid, density, σ).
+    """
+    nodes = np.atleast_2d(np.asarray(nodes, dtype=np.float64))
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if nodes.shape != weights.shape or nodes.size == 0:
+        raise ValueError(f"nodes and weights must have one shape, got {nodes.shape} and "
+                         f"{weights.shape}")
+    spread = float(nodes.max() - nodes.min())
+    if sigma is None:
+        sigma = SIGMA_FRACTION * spread if spread > 0 else 1e-3 * max(1.0, abs(nodes.max()))
+    sigma = float(sigma)
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    if np.ndim(grid) == 0:
+        grid = np.linspace(nodes.min() - 5 * sigma, nodes.max() + 5 * sigma, int(grid))
+    grid = np.asarray(grid, dtype=np.float64)
+    if grid.ndim != 1 or grid.size < 2:
+        raise ValueError("grid must be a number of points ≥ 2 or a 1-D array of points")
+    gauss = np.exp(-0.5 * ((grid[:, None] - nodes.ravel()[None, :]) / sigma) ** 2)
+    density = gauss @ weights.ravel() / (nodes.shape[0] * sigma * np.sqrt(2 * np.pi))
+    return grid, density, sigma
+
+
 def spectral_density(hvp, n, *, iterations=30, runs=5, seed=0, grid=GRID_POINTS, sigma=None):
     """Eigenvalue density of H by stochastic Lanczos quadrature (module docs).
 
@@ -206,18 +233,6 @@ def spectral_density(hvp, n, *, iterations=30, runs=5, seed=0, grid=GRID_POINTS,
         # a closed Krylov space (fewer steps) leaves zero-weight padding at the first node
         nodes[run, :values.size], weights[run, :values.size] = values, vectors[0] ** 2
         nodes[run, values.size:] = values[0]
-    spread = float(nodes.max() - nodes.min())
-    if sigma is None:
-        sigma = SIGMA_FRACTION * spread if spread > 0 else 1e-3 * max(1.0, abs(nodes.max()))
-    sigma = float(sigma)
-    if not sigma > 0:
-        raise ValueError(f"sigma must be positive, got {sigma}")
-    if np.ndim(grid) == 0:
-        grid = np.linspace(nodes.min() - 5 * sigma, nodes.max() + 5 * sigma, int(grid))
-    grid = np.asarray(grid, dtype=np.float64)
-    if grid.ndim != 1 or grid.size < 2:
-        raise ValueError("grid must be a number of points ≥ 2 or a 1-D array of points")
-    gauss = np.exp(-0.5 * ((grid[:, None] - nodes.ravel()[None, :]) / sigma) ** 2)
-    density = gauss @ weights.ravel() / (runs * sigma * np.sqrt(2 * np.pi))
+    grid, density, sigma = smooth_density(nodes, weights, grid=grid, sigma=sigma)
     return DensityResult(grid=grid, density=density, nodes=nodes, weights=weights, sigma=sigma,
                          hvps=counted.calls, seconds=time.perf_counter() - start)

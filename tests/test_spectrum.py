@@ -13,7 +13,7 @@ import pytest
 from tiny_networks import CHUNK, dense_hessian, problem
 
 from minisharp.curvature import NetworkHessian
-from minisharp.spectrum import hutchinson_trace, lanczos, spectral_density
+from minisharp.spectrum import hutchinson_trace, lanczos, smooth_density, spectral_density
 
 
 def known_matrix(n=200, seed=0):
@@ -108,6 +108,26 @@ def test_slq_moments_within_their_standard_error_on_a_dense_matrix():
     stderr = per_run.std(ddof=1) / np.sqrt(runs)
     assert abs(result.moment(1) - lam.mean()) <= 4 * stderr
     assert result.hvps == runs * 25
+
+
+def test_smoothing_again_reproduces_the_density_and_compares_spectra_on_one_grid():
+    """The quadrature (nodes, weights) is all a density needs: smoothing it again with the same
+    σ gives the same curve; two spectra smoothed with one σ on one grid keep their masses."""
+    M, lam = known_matrix(n=120, seed=3)
+    narrow = spectral_density(lambda v: M @ v, len(lam), iterations=20, runs=2, seed=0)
+    wide = spectral_density(lambda v: 10 * (M @ v), len(lam), iterations=20, runs=2, seed=0)
+    grid, density, sigma = smooth_density(narrow.nodes, narrow.weights, grid=narrow.grid,
+                                          sigma=narrow.sigma)
+    np.testing.assert_allclose(density, narrow.density, rtol=1e-12, atol=0)
+    assert wide.sigma == pytest.approx(10 * narrow.sigma)   # the default follows the spread
+    common = np.linspace(wide.nodes.min() - 1, wide.nodes.max() + 1, 20_000)
+    for result in (narrow, wide):
+        grid, density, sigma = smooth_density(result.nodes, result.weights, grid=common,
+                                              sigma=narrow.sigma)
+        assert sigma == narrow.sigma and grid.shape == density.shape == common.shape
+        assert abs(np.trapezoid(density, grid) - 1) < 1e-6
+    with pytest.raises(ValueError, match="one shape"):
+        smooth_density(narrow.nodes, narrow.weights[:, :3])
 
 
 def test_bad_arguments_are_clear_errors():
