@@ -177,7 +177,8 @@ def densities(quadratures, tops):
     """The densities of several spectra smoothed alike: one Gaussian width (1 % of the
     narrowest spectrum's spread, so that it stays resolved) on one grid spanning them all."""
     nodes = [np.array(q["nodes"]) for q in quadratures.values()]
-    sigma = SIGMA_FRACTION * min(float(n.max() - n.min()) for n in nodes)
+    spreads = [float(n.max() - n.min()) for n in nodes if n.max() > n.min()] or [1.0]
+    sigma = SIGMA_FRACTION * min(spreads)
     low = min(float(n.min()) for n in nodes) - 5 * sigma
     high = max(float(n.max()) for n in nodes) + 5 * sigma
     grid = np.linspace(low, high, min(20_000, max(1000, int(10 * (high - low) / sigma))))
