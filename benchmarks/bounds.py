@@ -8,7 +8,12 @@
    layer's input gradient left out), once with NumPy's BLAS and once with ``torch.mm``, on
    the same shapes and transposes. If PyTorch's products alone take less time than
    minisharp's, the row is bounded by the BLAS library, not by the framework.
-2. Metric 2.1 on F1 (full space, ε = 1e-3, 10 iterations): the time inside the objective,
+2. The 5×5 64→64 convolution of run.py (256 × 14 × 14, forward + both backward): minisharp's
+   im2col + GEMM against PyTorch's oneDNN convolution, beside the GEMMs of minisharp's chunks
+   alone (the im2col columns times the weights, their transpose times the output gradient,
+   the output gradient times the transposed weights) in NumPy and in ``torch.mm``. If
+   ``torch.mm`` is no faster on those shapes, PyTorch's lead is its convolution algorithm.
+3. Metric 2.1 on F1 (full space, ε = 1e-3, 10 iterations): the time inside the objective,
    inside SciPy's compiled L-BFGS-B (``setulb``), and the rest.
 
 Timings alternate between the contenders (medians of rounds); 2 threads, float32.
@@ -29,10 +34,11 @@ except ImportError:  # pragma: no cover - a friendly message for a missing optio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 from machine import cpu_model, openblas_core  # noqa: E402
-from run import THREADS, load_data, sharpness_case, side_by_side  # noqa: E402
+from run import THREADS, conv_case, load_data, sharpness_case, side_by_side  # noqa: E402
 
 import minisharp  # noqa: E402
 from minisharp import lbfgsb, optim, zoo  # noqa: E402
+from minisharp.kernels import conv as conv_kernels  # noqa: E402
 from minisharp.objective import EVAL_CHUNK  # noqa: E402
 from minisharp.threads import set_threads  # noqa: E402
 
@@ -53,8 +59,20 @@ def dense_products(batch, rng):
     return pairs
 
 
-def products_case(batch, rng):
-    pairs = dense_products(batch, rng)
+def conv_products(rng, batch=256, size=14, channels=64, taps=25):
+    """The operand pairs of the GEMMs inside minisharp's 5×5 conv forward + backward: one
+    chunk's three products (as the kernels chunk the batch), repeated once per chunk."""
+    chunk = max(1, conv_kernels.COLUMN_BUFFER_BYTES // (size * size * taps * channels * 4))
+    n_chunks = -(-batch // chunk)
+    chunk = -(-batch // n_chunks)
+    rows, k = chunk * size * size, taps * channels
+    cols = rng.random((rows, k), dtype=np.float32)
+    w = rng.random((k, channels), dtype=np.float32)
+    g = rng.random((rows, channels), dtype=np.float32)
+    return [(cols, w), (cols.T, g), (g, w.T)] * n_chunks
+
+
+def products_case(pairs):
     torch_pairs = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in pairs]
     flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in pairs)
 
@@ -139,16 +157,20 @@ def main(argv=None):
 
     print("| work | minisharp ms | PyTorch ms | its GEMMs in NumPy ms (GFLOP/s) | "
           "in torch.mm ms (GFLOP/s) |\n|---|---|---|---|---|")
-    cases = [("F1 loss + gradient, one chunk of 5,000", EVAL_CHUNK, chunk_case(train)),
-             ("F1 train step, batch 256 (with Adam)", 256, step_case(train))]
-    for label, batch, times in cases:
-        flops, gemm = products_case(batch, rng)
+    _, _, _, conv_times = conv_case(quick=args.quick, show=False)
+    cases = [("F1 loss + gradient, one chunk of 5,000", dense_products(EVAL_CHUNK, rng),
+              chunk_case(train)),
+             ("F1 train step, batch 256 (with Adam)", dense_products(256, rng), step_case(train)),
+             ("conv 5×5 64→64, 256 × 14 × 14, forward + both backward", conv_products(rng),
+              conv_times)]
+    for label, pairs, times in cases:
+        flops, gemm = products_case(pairs)
         print(f"| {label} | {1e3 * times['minisharp']:.1f} | {1e3 * times['PyTorch']:.1f} | "
               + " | ".join(f"{1e3 * gemm[k]:.1f} ({flops / gemm[k] / 1e9:.0f})"
                            for k in ("NumPy", "torch.mm")) + " |")
-        if "minisharp Adam update alone" in times:
-            print(f"\n(minisharp's Adam update of 1.46 M parameters alone: "
-                  f"{1e3 * times['minisharp Adam update alone']:.1f} ms)\n")
+
+    adam = cases[1][2]["minisharp Adam update alone"]
+    print(f"\nminisharp's Adam update of F1's 1.46 M parameters alone: {1e3 * adam:.1f} ms")
 
     case, in_setulb = sharpness_split(train, args.quick)
     total, rest = case["total"], case["total"] - case["in_fun"] - in_setulb

@@ -180,7 +180,7 @@ def sharpness_case(train, quick, torch_eval_seconds):
             "torch_equivalent": result.nfev * torch_eval_seconds}
 
 
-def conv_case(quick):
+def conv_case(quick, show=True):
     rng = np.random.default_rng(0)
     x = rng.random((256, 14, 14, 64), dtype=np.float32)
     w = (rng.standard_normal((5, 5, 64, 64)) * 0.05).astype(np.float32)
@@ -199,7 +199,8 @@ def conv_case(quick):
                          rounds=3 if quick else 5, reps=3)
     flops = 3 * 2 * 256 * 14 * 14 * 64 * 64 * 25
     row = ("conv2d 5×5 64→64 on 256×14×14, forward + both backward", 256, flops, times)
-    print_row(row)
+    if show:
+        print_row(row)
     return row
 
 
