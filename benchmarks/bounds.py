@@ -59,17 +59,16 @@ def dense_products(batch, rng):
     return pairs
 
 
-def conv_products(rng, batch=256, size=14, channels=64, taps=25):
+def conv_products(rng, batch=256, size=14, channels=64, kernel=5):
     """The operand pairs of the GEMMs inside minisharp's 5×5 conv forward + backward: one
-    chunk's three products (as the kernels chunk the batch), repeated once per chunk."""
-    chunk = max(1, conv_kernels.COLUMN_BUFFER_BYTES // (size * size * taps * channels * 4))
-    n_chunks = -(-batch // chunk)
-    chunk = -(-batch // n_chunks)
-    rows, k = chunk * size * size, taps * channels
-    cols = rng.random((rows, k), dtype=np.float32)
-    w = rng.random((k, channels), dtype=np.float32)
+    chunk's three products (chunked as the kernels chunk the batch), once per chunk."""
+    geo = conv_kernels._Geometry((batch, size, size, channels),
+                                 (kernel, kernel, channels, channels), 1, "same", 4)
+    rows = geo.chunk * geo.rows_per_sample
+    cols = rng.random((rows, geo.k), dtype=np.float32)
+    w = rng.random((geo.k, channels), dtype=np.float32)
     g = rng.random((rows, channels), dtype=np.float32)
-    return [(cols, w), (cols.T, g), (g, w.T)] * n_chunks
+    return [(cols, w), (cols.T, g), (g, w.T)] * len(list(geo.chunks()))
 
 
 def products_case(pairs):
