@@ -81,11 +81,12 @@ from minisharp.train import train
 
 # --- configuration ------------------------------------------------------------------------
 # Networks per size: (zoo name, training images (None: all), test images (None: all), epoch
-# cap). --full uses lesson 02's networks and caps, so its plain SB/LB runs are shared.
+# cap, images per slice φ is measured on). --full uses lesson 02's networks and caps, so its
+# plain SB/LB runs are shared, and the conv net's slices of lessons 04–06 (2,000 images).
 NETWORKS = {
-    "smoke": [("F1-narrow", 1000, 300, 1)],
-    "quick": [("F1", None, None, 8)],   # 8 epochs: LB takes only 80 steps (see the doc)
-    "full": [("F1", None, None, 60), ("C1-narrow", 16_000, None, 20)],
+    "smoke": [("F1-narrow", 1000, 300, 1, 250)],
+    "quick": [("F1", None, None, 8, 5000)],   # 8 epochs: LB takes only 80 steps (see the doc)
+    "full": [("F1", None, None, 60, 5000), ("C1-narrow", 16_000, None, 20, 2000)],
 }
 BATCHES = {"smoke": (25, 100)}   # tiny data: fixed sizes; otherwise SB by the N/B rule, LB 10 %
 SEEDS = {"smoke": (0,), "quick": (0,), "full": (0, 1, 2)}
@@ -118,7 +119,6 @@ GROWTH_EPOCHS = {"smoke": 1, "quick": 4, "full": 5}
 # and in a random 100-d subspace on the first slice; the SB → method lines on fewer images.
 EPS, SUBSPACE, MAXITER = 1e-3, 100, 10
 SLICES = 2
-SLICE_SIZE = {"smoke": 250, "quick": 5000, "full": 5000}
 PATH_SAMPLES = {"smoke": 250, "quick": 2000, "full": 5000}
 ALPHAS = {"smoke": np.linspace(-0.5, 1.5, 5), "quick": np.linspace(-0.5, 1.5, 9),
           "full": np.linspace(-1, 2, 25)}
@@ -136,7 +136,7 @@ train_all, test_all, data_note = load_fashion_mnist(args.data)
 experiments = {}
 
 # --- 1. every method from the same θ₀ --------------------------------------------------------
-for net_name, train_samples, test_samples, max_epochs in NETWORKS[args.size]:
+for net_name, train_samples, test_samples, max_epochs, slice_size in NETWORKS[args.size]:
     train_set, test_set = first(train_all, train_samples), first(test_all, test_samples)
     n = len(train_set.y)
     sb_batch, lb_batch = BATCHES.get(args.size, (data.small_batch_size(n),
@@ -183,7 +183,7 @@ for net_name, train_samples, test_samples, max_epochs in NETWORKS[args.size]:
             steps[label].append(sum(data.num_batches(n, b) for b in sizes))  # minibatches
 
     # --- 2. Metric 2.1 for every run: full space per slice, one random subspace per seed ---
-    size = min(SLICE_SIZE[args.size], n // SLICES)
+    size = min(slice_size, n // SLICES)
     slices = [network_objective(net, train_set.X[k * size:(k + 1) * size],
                                 train_set.y[k * size:(k + 1) * size]) for k in range(SLICES)]
     phis = {label: {"full": [], "p=100": []} for label in recipes}

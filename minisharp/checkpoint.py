@@ -31,6 +31,7 @@ import glob
 import json
 import os
 import struct
+import sys
 import tokenize
 import warnings
 import zipfile
@@ -154,25 +155,26 @@ def save(path, *, net, theta, state, optimizer, rng, epoch, history, config,
     save_npz(path, arrays)
 
 
-def exclusive(path):
+def exclusive(path, *, wait=False):
     """Hold the write lock of checkpoint ``path`` for a ``with`` block (one writer per file).
 
     The lock is an advisory ``flock`` on ``.<name>.lock`` beside the checkpoint, so the system
     releases it when its process dies: a killed run never leaves a stale lock. A second process
     asking for it gets :class:`CheckpointBusy` at once (naming the holder's process id)
-    instead of silently interleaving its epochs with the first run's. On entry the temporary
+    instead of silently interleaving its epochs with the first run's — or, with ``wait=True``,
+    says on stderr whom it waits for and blocks until the holder is done. On entry the temporary
     files of killed writes of this checkpoint are removed (no one else can be writing them).
     Re-entrant within one process; POSIX only (elsewhere no lock is taken). A directory that
     cannot hold the checkpoint raises :class:`CheckpointError` here, before any work is done.
     """
-    return _Lock(os.path.abspath(os.fspath(path)))
+    return _Lock(os.path.abspath(os.fspath(path)), wait=wait)
 
 
 class _Lock(contextlib.AbstractContextManager):
     held = {}  # absolute checkpoint path -> [lock file descriptor, depth], this process
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, *, wait=False):
+        self.path, self.wait = path, wait
         directory, name = os.path.split(path)
         self.lock_path = os.path.join(directory, f".{name}.lock")
 
@@ -206,10 +208,18 @@ class _Lock(contextlib.AbstractContextManager):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 owner = os.read(fd, 32).decode(errors="replace").strip()
-                os.close(fd)
                 who = f"another run (process {owner})" if owner.isdigit() else "another run"
-                raise CheckpointBusy(self.path, f"{who} is writing this checkpoint; wait for "
-                                                "it to end or write elsewhere") from None
+                if not self.wait:
+                    os.close(fd)
+                    raise CheckpointBusy(self.path, f"{who} is writing this checkpoint; wait "
+                                                    "for it to end or write elsewhere") from None
+                print(f"{self.path}: {who} is writing this checkpoint; waiting for it to "
+                      "end", file=sys.stderr, flush=True)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
             try:  # the previous holder may have removed the file between our open and flock
                 current = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
             except FileNotFoundError:

@@ -138,12 +138,13 @@ def _restore(path, net, theta, optimizer, config):
 
 
 def _holding_checkpoint_lock(function):
-    """Run ``function`` holding the write lock of its ``checkpoint`` argument, if it has one."""
+    """Run ``function`` holding the write lock of its ``checkpoint`` argument, if it has one
+    (waiting while another process holds it: lessons running side by side share runs/)."""
     @functools.wraps(function)
     def locked(*args, checkpoint=None, **kwargs):
         if checkpoint is None:
             return function(*args, **kwargs)
-        with ckpt.exclusive(checkpoint):
+        with ckpt.exclusive(checkpoint, wait=True):
             return function(*args, checkpoint=checkpoint, **kwargs)
 
     return locked
@@ -170,7 +171,8 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
     None means Adam with Keras defaults. ``patience=None`` turns the plateau rule off.
     ``callbacks``: callables ``f(epoch, theta, history)`` run after each completed epoch
     (after its checkpoint is written); θ is the live vector, so copy it to keep it; a
-    callback returning True stops the run. ``checkpoint``: a path written after every epoch.
+    callback returning True stops the run. ``checkpoint``: a path written after every epoch;
+    while another process is writing it, this call says so on stderr and waits for it to end.
     ``resume=True`` continues from ``checkpoint`` if that file exists (else starts fresh).
     ``progress``: a tqdm bar per epoch on stderr, replaced by a one-line summary
     (:func:`format_epoch`) when the epoch ends; only when stderr is a terminal.

@@ -1,5 +1,9 @@
 """Training loop: learning, determinism, bit-identical resume, stopping rules, faults, pairs."""
 
+import subprocess
+import sys
+import threading
+
 import numpy as np
 import pytest
 
@@ -214,13 +218,23 @@ def test_ctrl_c_mid_epoch_says_what_is_kept(tmp_path, monkeypatch):
     assert checkpoint.load(path).epoch == 1 and interrupted.value.run.epochs == 1
 
 
-def test_a_second_run_on_the_same_checkpoint_is_refused_at_once(tmp_path):
-    from test_checkpoint import lock_held_elsewhere
+def test_a_run_waits_for_another_process_writing_its_checkpoint(tmp_path, capfd):
+    from test_checkpoint import HOLD_LOCK
 
     path = tmp_path / "run.npz"
-    with lock_held_elsewhere(path), pytest.raises(checkpoint.CheckpointBusy, match="another run"):
-        run(epochs=1, checkpoint=path)
-    assert not path.exists()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == "held"
+    release = threading.Timer(1.0, holder.stdin.close)   # the holder ends after a second
+    release.start()
+    try:
+        result = run(epochs=1, checkpoint=path)
+    finally:
+        release.join()
+        holder.wait(timeout=60)
+    assert (f"another run (process {holder.pid}) is writing this checkpoint; waiting"
+            in capfd.readouterr().err)
+    assert result.epochs == 1 and checkpoint.load(path).epoch == 1
 
 
 def test_resuming_a_checkpoint_without_a_full_history_is_a_checkpoint_error(tmp_path):
