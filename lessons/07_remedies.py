@@ -47,7 +47,7 @@ Run:  python lessons/07_remedies.py      (quick: 6.6 minutes measured on 2 Intel
 
 import numpy as np
 
-from minisharp import data, paper, plots, zoo
+from minisharp import data, landscape_plots, paper, plots, zoo
 from minisharp.objective import network_objective
 from minisharp.remedies import (
     SAM,
@@ -256,9 +256,10 @@ for net_name, e in experiments.items():
     plots.plot_methods(chart, args.out / f"07_methods_{net_name}.png",
                        title=f"{net_name} on Fashion-MNIST: test accuracy and sharpness "
                              f"(ε = {EPS:g}) per training method")
-    plots.plot_paths(e["paths"], args.out / f"07_paths_{net_name}.png",
-                     title=f"{net_name}: training loss from the SB minimiser (α = 0) to each "
-                           "LB-side minimiser (α = 1)", start="the SB minimiser")
+    landscape_plots.plot_paths(e["paths"], args.out / f"07_paths_{net_name}.png",
+                               title=f"{net_name}: training loss from the SB minimiser (α = 0) "
+                                     "to each LB-side minimiser (α = 1)",
+                               start="the SB minimiser")
 
 
 # --- 5. the claims, with verdicts --------------------------------------------------------------

@@ -53,7 +53,7 @@ Run:  python lessons/08_curvature.py      (quick: 2.9 minutes measured on 2 Inte
 
 import numpy as np
 
-from minisharp import data, paper, plots, zoo
+from minisharp import data, landscape_plots, paper, zoo
 from minisharp.adaptive import adaptive_sharpness
 from minisharp.curvature import NetworkHessian
 from minisharp.landscape import filter_normalized_direction, plane
@@ -285,14 +285,14 @@ print(table(("network", "θ", "f (slice)", "test acc %", "λ_max", "trace", "φ"
              "plane max |Δf|"), rows))
 
 for net_name, e in experiments.items():
-    plots.plot_surfaces({label: e["measures"][label][0]["plane"] for label in ("SB", "LB")},
-                        args.out / f"08_surfaces_{net_name}.png",
-                        title=f"{net_name}: train loss on filter-normalised planes (seed "
-                              f"{seeds[0]})")
+    planes = {label: e["measures"][label][0]["plane"] for label in ("SB", "LB")}
+    landscape_plots.plot_surfaces(planes, args.out / f"08_surfaces_{net_name}.png",
+                                  title=f"{net_name}: train loss on filter-normalised planes "
+                                        f"(seed {seeds[0]})")
     sigma = e["density"]["SB"]["sigma"]
-    plots.plot_spectra(e["density"], args.out / f"08_spectrum_{net_name}.png",
-                       title=f"{net_name}: Hessian eigenvalue density (SLQ, seed {seeds[0]}; "
-                             f"both smoothed with σ = {sigma:.2g})")
+    landscape_plots.plot_spectra(e["density"], args.out / f"08_spectrum_{net_name}.png",
+                                 title=f"{net_name}: Hessian eigenvalue density (SLQ, seed "
+                                       f"{seeds[0]}; both smoothed with σ = {sigma:.2g})")
 
 # --- 5. which measures separate SB from LB, which are invariant ----------------------------
 claims = Claims("Checks of this run:")

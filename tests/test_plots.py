@@ -72,8 +72,8 @@ def test_batch_size_warm_start_and_trajectory_figures(tmp_path):
     assert out.stat().st_size > 10_000
 
 
-def test_methods_chart_and_paths_from_one_start(tmp_path):
-    from minisharp.plots import plot_methods, plot_paths
+def test_methods_chart_plots_zero_sharpness_on_log_axes(tmp_path):
+    from minisharp.plots import plot_methods
 
     rows = [{"label": "SB", "accuracy": 89.5, "accuracy_std": 0.2, "phi": 15.0, "phi_std": 2.0,
              "phi_p": 1.2, "phi_p_std": 0.1},
@@ -81,30 +81,3 @@ def test_methods_chart_and_paths_from_one_start(tmp_path):
              "phi_std": 0.0, "phi_p": 0.5, "phi_p_std": 0.0}]  # φ = 0 must still plot on log axes
     out = plot_methods(rows, tmp_path / "m.png", title="t")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
-    out = plot_paths({"LB": fake_interpolation(), "LB + SAM": fake_interpolation()},
-                     tmp_path / "p.png", title="t", start="the SB minimiser")
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
-
-
-def test_plot_surfaces_writes_png(tmp_path):
-    from minisharp.plots import plot_surfaces
-
-    grid = np.linspace(-1, 1, 7)
-    a, b = np.meshgrid(grid, grid)
-    panels = {label: {"alphas": grid.tolist(), "betas": grid.tolist(),
-                      "metrics": {"train": {"loss": (0.01 + k * (a ** 2 + 2 * b ** 2)).tolist()}}}
-              for label, k in (("SB", 0.5), ("LB", 4.0))}
-    out = plot_surfaces(panels, tmp_path / "surface.png", title="F1")
-    data = out.read_bytes()
-    assert len(data) > 10_000 and data[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_plot_spectra_writes_png(tmp_path):
-    from minisharp.plots import plot_spectra
-
-    grid = np.linspace(-1, 10, 200)
-    panels = {label: {"grid": grid.tolist(), "density": np.exp(-(grid - centre) ** 2).tolist(),
-                      "top": [centre + 3]} for label, centre in (("SB", 0.5), ("LB", 2.0))}
-    out = plot_spectra(panels, tmp_path / "spectra.png", title="F1")
-    assert out.stat().st_size > 10_000
-
