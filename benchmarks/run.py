@@ -1,6 +1,6 @@
 """Side-by-side speed of minisharp and PyTorch CPU on the same machine, in one run.
 
-    python benchmarks/run.py [--quick]
+    python benchmarks/run.py [--quick] [--device cuda]
 
 For peak numbers, run it with OpenBLAS free to pick its own kernel (this machine's defaults
 force the Haswell/AVX2 kernel on an AVX-512 CPU):
@@ -289,7 +289,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="fewer rounds, a 10,000-sample objective, C1 at batch 1000")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: minisharp on CuPy against PyTorch CUDA (benchmarks/gpu.py)")
     args = parser.parse_args(argv)
+    if args.device == "cuda":
+        import gpu
+        return gpu.main((["--quick"] if args.quick else []) + ["--out", str(args.out)])
     torch.set_num_threads(THREADS)
     start = time.perf_counter()
     train = load_data()

@@ -36,7 +36,7 @@ five), narrowed conv nets in --full.
 
 Run:  python lessons/03_sharpness.py     (quick, the default: 4.7 minutes measured on 2 quiet
       Intel Xeon cores with the full Fashion-MNIST, training included; --full: four
-      networks, 3 seeds)
+      networks, 3 seeds; --device cuda trains and measures the dense networks on a GPU)
 """
 
 import numpy as np
@@ -52,6 +52,7 @@ from minisharp.report import (
     Claims,
     Stopwatch,
     accuracy_drop,
+    device_argument,
     lesson_arguments,
     log_ratio_verdict,
     save_json,
@@ -90,12 +91,12 @@ MAXITER = 10                    # L-BFGS-B iterations, as in the paper
 POLISH_STEPS = {"smoke": 3, "quick": 0, "full": 20}  # full-batch steps before a 2nd measurement
 CELLS = [(space, eps) for space in ("full", "p=100") for eps in EPSILONS]
 
-args = lesson_arguments(__doc__)
+args = lesson_arguments(__doc__, extra=device_argument)
 seeds = tuple(args.seeds or SEEDS[args.size])
 clock = Stopwatch()
 train_all, test_all, data_note = load_fashion_mnist(args.data)
 test_set = first(test_all, TEST_SAMPLES[args.size])
-results = {"size": args.size, "data": data_note, "networks": {}}
+results = {"size": args.size, "data": data_note, "device": args.device, "networks": {}}
 measured = {}
 
 # --- 1. train (or reload) the SB and LB runs of every seed ---------------------------------
@@ -115,14 +116,16 @@ for net_name, train_samples, max_epochs, slice_size in NETWORKS[args.size]:
             run = train(net, theta0, train_set, test_set, batch_size=batch_size,
                         optimizer="adam", seed=seed, max_epochs=max_epochs, patience=PATIENCE,
                         min_delta=MIN_DELTA, progress=not args.quiet, resume=True,
-                        checkpoint=run_path(args.runs, train_set, net_name, seed, batch_size))
+                        checkpoint=run_path(args.runs, train_set, net_name, seed, batch_size),
+                        device=args.device)
             print(f"  seed {seed} {label}: {run.message}")
             runs[label].append(run)
 
     # --- 2. Metric 2.1 once by hand, beside minisharp.sharpness -----------------------------
     size = min(slice_size, n // SLICES)
     slices = [network_objective(net, train_set.X[k * size:(k + 1) * size],
-                                train_set.y[k * size:(k + 1) * size]) for k in range(SLICES)]
+                                train_set.y[k * size:(k + 1) * size], device=args.device)
+              for k in range(SLICES)]
     fun, x, eps = slices[0], runs["SB"][0].theta.astype(np.float64), EPSILONS[0]
     f0 = fun(x)[0]
     box = eps * (np.abs(x) + 1)                           # C_ε with A = I

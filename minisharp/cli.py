@@ -17,6 +17,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import data, optim, zoo
+from .device import DEVICES, DeviceUnavailable
 from .memory import keep_freed_memory
 from .objective import EVAL_CHUNK, evaluate, network_objective
 from .threads import set_threads, threads_from_environment
@@ -124,6 +125,9 @@ def build_parser():
                    help="momentum for sgd (default: 0)")
     p.add_argument("--seed", type=_number(int, 0), default=0, metavar="S",
                    help="seed of θ₀, the data order and dropout (default: 0)")
+    p.add_argument("--device", choices=DEVICES, default="cpu",
+                   help="train on the cpu (default) or a CUDA GPU (cuda: needs CuPy; dense "
+                        "networks only)")
     p.add_argument("--measure-mode", choices=("batchstat", "eval"), default="batchstat",
                    help="batch norm when measuring loss and accuracy: statistics of each "
                         f"{EVAL_CHUNK}-sample chunk (the paper's code) or running averages "
@@ -249,7 +253,7 @@ def _train_locked(args, path):
                     optimizer=optimizer, max_epochs=args.epochs,
                     patience=args.patience or None, min_delta=args.min_delta, seed=args.seed,
                     measure_mode=args.measure_mode, callbacks=(print_epoch,), checkpoint=path,
-                    resume=args.resume, progress=not args.quiet)
+                    resume=args.resume, progress=not args.quiet, device=args.device)
     if run.stop_reason in ("nonfinite", "diverged"):
         print(f"minisharp: error: {run.message}", file=sys.stderr)
         return 1
@@ -359,7 +363,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("\nminisharp: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError, ImportError, data.DownloadError) as error:
+    except (ValueError, OSError, ImportError, data.DownloadError, DeviceUnavailable) as error:
         print(f"minisharp: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     except MemoryError:

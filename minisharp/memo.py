@@ -38,8 +38,9 @@ FORMAT = 1
 def _feed(h, value):
     """Add a canonical encoding of ``value`` to the hash ``h``."""
     if isinstance(value, NetworkObjective):
-        _feed(h, ("objective", value.net, value.X, value.y, value.mode, value.chunk,
-                  value.state))
+        on = () if getattr(value, "device", "cpu") == "cpu" else (value.device,)  # CPU keys
+        _feed(h, ("objective", value.net, value.X, value.y, value.mode, value.chunk,  # as before
+                  value.state, *on))
     elif isinstance(value, Network):
         layers = [(type(layer).__name__, sorted((k, v) for k, v in vars(layer).items()
                                                 if isinstance(v, (bool, int, float, str))))

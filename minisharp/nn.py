@@ -29,6 +29,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from . import ops
+from .device import array_module, device_of, to_device
 from .kernels.geometry import window_geometry
 from .ops.conv import conv2d
 from .ops.ghost_norm import ghost_batch_norm
@@ -172,7 +173,7 @@ class BatchNorm(Layer):
         if ctx.mode == "train" and ctx.state is not None:
             for key, value in ((f"{self.name}.mean", mean), (f"{self.name}.var", var)):
                 ctx.state[key] *= MOMENTUM
-                ctx.state[key] += (1 - MOMENTUM) * value
+                ctx.state[key] += (1 - MOMENTUM) * to_device(value, device_of(ctx.state[key]))
         return y
 
 
@@ -195,7 +196,8 @@ class Dropout(Layer):
         if ctx.rng is None:
             raise ValueError("mode 'train' with dropout needs a seeded rng (rng=)")
         value = getattr(x, "_value", x)
-        return ops.dropout(x, ops.dropout_mask(value.shape, self.rate, ctx.rng, value.dtype))
+        return ops.dropout(x, ops.dropout_mask(value.shape, self.rate, ctx.rng, value.dtype,
+                                               device_of(value)))
 
 
 class Flatten(Layer):
@@ -289,7 +291,8 @@ class Network:
     # ----- forward ----------------------------------------------------------------------
     def prepare_input(self, X, dtype):
         """Check X's per-sample shape and return it in the network's internal layout."""
-        X = np.asarray(X)
+        xp = array_module(X)
+        X = xp.asarray(X)
         if X.ndim < 2 or prod(X.shape[1:]) != prod(self.input_shape):
             raise ValueError(
                 f"{self.name} expects samples of shape {self.input_shape}, got {X.shape[1:]}"
@@ -297,8 +300,8 @@ class Network:
         if self.is_conv:
             if X.shape[1:] != self.input_shape:
                 X = X.reshape((X.shape[0], *self.input_shape))
-            return np.ascontiguousarray(X.transpose(0, 2, 3, 1), dtype=dtype)
-        return np.ascontiguousarray(X.reshape(X.shape[0], -1), dtype=dtype)
+            return xp.ascontiguousarray(X.transpose(0, 2, 3, 1), dtype=dtype)
+        return xp.ascontiguousarray(X.reshape(X.shape[0], -1), dtype=dtype)
 
     def forward(self, views, x, ctx):
         """Logits from parameter views (arrays or autograd boxes) and a prepared input."""

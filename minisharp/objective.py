@@ -16,6 +16,14 @@ import time
 import numpy as np
 
 from .autodiff import value_and_grad
+from .device import (
+    DeviceUnavailable,
+    array_module,
+    check_device,
+    device_of,
+    to_device,
+    to_host,
+)
 from .nn import Context
 from .ops import softmax_cross_entropy
 
@@ -32,7 +40,7 @@ def _chunks(n, mode, chunk):
 
 
 def _check_labels(net, X, y):
-    y = np.asarray(y)
+    y = array_module(y).asarray(y)
     if y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"need one label per sample: X has {len(X)}, y has shape {y.shape}")
     if len(y) == 0:
@@ -44,14 +52,31 @@ def _check_labels(net, X, y):
     return y.astype(np.intp, copy=False)
 
 
+def _on_device_of(theta, X, y):
+    """X and y moved to θ's device (a no-op when they are there: data should live there)."""
+    device = device_of(theta)
+    if device == "cuda" and not hasattr(X, "shape"):
+        X = np.asarray(X)
+    return to_device(X, device), to_device(y, device)
+
+
+def check_device_for(net, device):
+    """``device`` if ``net`` can run there: conv and pooling layers have no GPU path yet."""
+    check_device(device)
+    if device == "cuda" and net.is_conv:
+        raise DeviceUnavailable(f"{net.name} has convolution layers, which have no GPU path "
+                                "yet (dense networks do); use device 'cpu'")
+    return device
+
+
 def _check_theta(net, theta, out=None):
     """θ as the kernels need it: a float32/float64 vector of the network's size (and ``out``)."""
-    if not isinstance(theta, np.ndarray) or theta.shape != (net.num_params,):
+    if not hasattr(theta, "dtype") or theta.shape != (net.num_params,):
         raise ValueError(f"theta must be a vector of {net.num_params} parameters for "
                          f"{net.name}, got shape {np.shape(theta)}")
     if theta.dtype.type not in (np.float32, np.float64):
         raise ValueError(f"theta must be float32 or float64, got {theta.dtype}")
-    if out is not None and (not isinstance(out, np.ndarray) or out.shape != theta.shape
+    if out is not None and (type(out) is not type(theta) or out.shape != theta.shape
                             or out.dtype != theta.dtype or not out.flags.c_contiguous):
         raise ValueError(f"out must be a contiguous {theta.dtype} vector like theta, got "
                          f"{getattr(out, 'dtype', type(out).__name__)}{np.shape(out)}")
@@ -66,6 +91,7 @@ def loss_and_grad(net, theta, X, y, mode="batchstat", *, chunk=None, state=None,
     float64 computation end to end.
     """
     _check_theta(net, theta, out)
+    X, y = _on_device_of(theta, X, y)
     y = _check_labels(net, X, y)
     grad = np.empty_like(theta) if out is None else out
     ctx = Context(mode, rng, state)
@@ -94,6 +120,7 @@ def evaluate(net, theta, X, y, mode="batchstat", *, chunk=None, state=None):
     if mode == "train":
         raise ValueError("evaluate measures; use mode 'batchstat' or 'eval'")
     _check_theta(net, theta)
+    X, y = _on_device_of(theta, X, y)
     y = _check_labels(net, X, y)
     ctx = Context(mode, None, state)
     loss, correct = 0.0, 0
@@ -119,8 +146,8 @@ def loss_and_input_grad(net, theta, X, y, mode="batchstat", *, state=None, rng=N
     fast gradient sign method needs (X + ε·sign(∂loss/∂X), Goodfellow et al. 2014); it reuses
     the network's reverse pass with X as the only root instead of θ's views.
     """
+    X, y = _on_device_of(theta, X, y)
     y = _check_labels(net, X, y)
-    X = np.asarray(X)
     x = net.prepare_input(X, theta.dtype)
     views, ctx = net.views(theta), Context(mode, rng, state)
     grad_x = np.empty_like(x)
@@ -131,7 +158,7 @@ def loss_and_input_grad(net, theta, X, y, mode="batchstat", *, state=None, rng=N
     value = value_and_grad(objective, [x], [grad_x])
     if net.is_conv:  # prepare_input turned N×C×H×W into N×H×W×C; turn the gradient back
         grad_x = grad_x.transpose(0, 3, 1, 2)
-    return value, np.ascontiguousarray(grad_x).reshape(X.shape)
+    return value, array_module(grad_x).ascontiguousarray(grad_x).reshape(X.shape)
 
 
 class NetworkObjective:
@@ -143,10 +170,13 @@ class NetworkObjective:
     chunk with its own statistics (the paper's Keras mode=2); ``"eval"`` uses the running
     statistics in ``state``.
 
-    ``evaluations`` counts calls and ``seconds`` the time spent in them.
+    ``evaluations`` counts calls and ``seconds`` the time spent in them. ``device="cuda"``
+    keeps a copy of the data on the GPU and computes there: θ goes in and (f, ∇f) come out
+    on the host, as L-BFGS-B (SciPy) needs them; ``X`` and ``y`` stay the host arrays given.
     """
 
-    def __init__(self, net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None):
+    def __init__(self, net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None,
+                 device="cpu"):
         if mode == "train":
             raise ValueError("mode 'train' has dropout on and updates statistics: "
                              "measure with 'batchstat' or 'eval'")
@@ -154,21 +184,25 @@ class NetworkObjective:
             raise ValueError("mode 'eval' needs the batch-norm running statistics (state=)")
         self.net, self.X, self.y = net, X, y
         self.mode, self.chunk, self.state = mode, int(chunk), state
+        self.device = check_device_for(net, device)
+        self._data = (X, y) if device == "cpu" else tuple(to_device(np.asarray(a), device)
+                                                          for a in (X, y))
         self.evaluations = 0
         self.seconds = 0.0
 
     def __call__(self, theta):
         t = time.perf_counter()
-        value, gradient = loss_and_grad(self.net, theta, self.X, self.y, mode=self.mode,
-                                        chunk=self.chunk, state=self.state)
+        value, gradient = loss_and_grad(self.net, to_device(theta, self.device), *self._data,
+                                        mode=self.mode, chunk=self.chunk, state=self.state)
         self.evaluations += 1
         self.seconds += time.perf_counter() - t
-        return float(value), np.asarray(gradient, dtype=np.float64)
+        return float(value), np.asarray(to_host(gradient), dtype=np.float64)
 
 
-def network_objective(net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None):
+def network_objective(net, X, y, *, mode="batchstat", chunk=EVAL_CHUNK, state=None,
+                      device="cpu"):
     """The training objective of ``net`` on (X, y) as ``fun(θ) -> (float, float64 gradient)``.
 
     Returns a :class:`NetworkObjective`; its ``evaluations`` attribute counts the calls.
     """
-    return NetworkObjective(net, X, y, mode=mode, chunk=chunk, state=state)
+    return NetworkObjective(net, X, y, mode=mode, chunk=chunk, state=state, device=device)

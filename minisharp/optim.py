@@ -2,8 +2,9 @@
 
 An optimizer holds its hyperparameters, a step count and a few vectors shaped like θ (the
 moments). ``step(theta, grad)`` updates θ IN PLACE with one fused Numba pass
-(``minisharp.kernels.optim``); θ keeps its dtype, so a float32 model stays float32 and the
-moments are float32 too. The moment vectors are created at the first step, in θ's dtype.
+(``minisharp.kernels.optim``; on a CuPy θ, the GPU, the same update in array expressions); θ
+keeps its dtype, so a float32 model stays float32 and the moments are float32 too. The moment
+vectors are created at the first step, in θ's dtype.
 
 ``state_dict()`` returns everything a checkpoint needs to continue bit for bit (the step count
 and the moment arrays); ``config()`` the hyperparameters as JSON-ready values, from which
@@ -43,23 +44,34 @@ lr · g / (|g| + ε) ≈ lr · sign(g), like Adam's first step.
 
 import numpy as np
 
+from .device import device_of, on_gpu, to_device, to_host
+from .kernels import cuda as cuda_kernels
 from .kernels import optim as kernels
 
 _FLOAT_TYPES = (np.float32, np.float64)
 
 
 def _check_vectors(theta, grad):
-    if not isinstance(theta, np.ndarray) or theta.ndim != 1:
-        raise ValueError("theta must be a 1-D NumPy array (the flat parameter vector)")
+    if not (isinstance(theta, np.ndarray) or on_gpu(theta)) or theta.ndim != 1:
+        raise ValueError("theta must be a 1-D NumPy or CuPy array (the flat parameter vector)")
     if theta.dtype.type not in _FLOAT_TYPES:
         raise ValueError(f"theta must be float32 or float64, got {theta.dtype}")
-    if not theta.flags.c_contiguous or not theta.flags.writeable:
+    if not theta.flags.c_contiguous or not getattr(theta.flags, "writeable", True):  # CuPy: always
         raise ValueError("theta must be a contiguous, writeable array (it is updated in place)")
-    if grad.shape != theta.shape or grad.dtype != theta.dtype:
+    if type(grad) is not type(theta) or grad.shape != theta.shape or grad.dtype != theta.dtype:
         raise ValueError(
             f"grad must match theta: theta {theta.dtype}{theta.shape}, "
             f"grad {grad.dtype}{grad.shape}"
         )
+
+
+def _kernel(theta, name):
+    """The Numba kernel ``name`` for a NumPy θ; for a CuPy θ its CUDA twin where there is one
+    (``minisharp.kernels.cuda``), else its array-expression twin."""
+    if not on_gpu(theta):
+        return getattr(kernels, name)
+    return getattr(cuda_kernels.for_array(theta), name, None) or getattr(kernels,
+                                                                       f"{name}_arrays")
 
 
 def _positive(name, value, allow_zero=False):
@@ -91,7 +103,10 @@ class Optimizer:
     def _moments_for(self, theta):
         if not self.moments:
             self.moments = {slot: np.zeros_like(theta) for slot in self.slots}
+        device = device_of(theta)
         for slot, array in self.moments.items():
+            if device_of(array) != device:   # restored from a checkpoint: follow θ once
+                self.moments[slot] = array = to_device(array, device)
             if array.shape != theta.shape or array.dtype != theta.dtype:
                 raise ValueError(
                     f"{self.name} state '{slot}' is {array.dtype}{array.shape}, "
@@ -100,8 +115,10 @@ class Optimizer:
         return [self.moments[slot] for slot in self.slots]
 
     def state_dict(self):
-        """{"steps": int, <slot>: array, …}: what a checkpoint stores to resume exactly."""
-        return {"steps": self.steps, **{k: v.copy() for k, v in self.moments.items()}}
+        """{"steps": int, <slot>: array, …}: what a checkpoint stores to resume exactly (host
+        copies of the moments, wherever θ lives)."""
+        return {"steps": self.steps,
+                **{k: np.array(to_host(v), copy=True) for k, v in self.moments.items()}}
 
     def load_state_dict(self, state):
         """Restore the step count and moment arrays saved by :meth:`state_dict`."""
@@ -142,10 +159,10 @@ class SGD(Optimizer):
         cast = theta.dtype.type
         if self.momentum > 0:
             (velocity,) = self._moments_for(theta)
-            kernels.momentum_update(theta, grad, velocity, cast(self.lr), cast(self.momentum),
-                                    self.nesterov)
+            update = _kernel(theta, "momentum_update")
+            update(theta, grad, velocity, cast(self.lr), cast(self.momentum), self.nesterov)
         else:
-            kernels.sgd_update(theta, grad, cast(self.lr))
+            _kernel(theta, "sgd_update")(theta, grad, cast(self.lr))
         self.steps += 1
 
 
@@ -177,9 +194,9 @@ class Adam(Optimizer):
         m, v = self._moments_for(theta)
         cast = theta.dtype.type
         t = self.steps + 1
-        kernels.adam_update(theta, grad, m, v, cast(self.step_size(t)),
-                            cast(self.beta1), cast(1.0 - self.beta1),
-                            cast(self.beta2), cast(1.0 - self.beta2), cast(self.eps))
+        update = _kernel(theta, "adam_update")
+        update(theta, grad, m, v, cast(self.step_size(t)), cast(self.beta1),
+               cast(1.0 - self.beta1), cast(self.beta2), cast(1.0 - self.beta2), cast(self.eps))
         self.steps = t
 
 
@@ -210,7 +227,8 @@ class Adagrad(Optimizer):
         if fresh:
             accumulator.fill(self.initial_accumulator)
         cast = theta.dtype.type
-        kernels.adagrad_update(theta, grad, accumulator, cast(self.lr), cast(self.eps))
+        update = _kernel(theta, "adagrad_update")
+        update(theta, grad, accumulator, cast(self.lr), cast(self.eps))
         self.steps += 1
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from .checkpoint import json_value
+from .device import DEVICES, DeviceUnavailable, check_device
 from .memo import Memo
 from .memory import keep_freed_memory
 from .threads import set_threads, threads_from_environment
@@ -94,9 +95,21 @@ def lesson_arguments(description, argv=None, extra=None):
         keep_freed_memory()
     except ValueError as error:
         parser.error(str(error))
+    try:
+        check_device(getattr(args, "device", "cpu"))
+    except DeviceUnavailable as error:
+        parser.error(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
     args.memo = Memo(args.runs / "measures", refresh=args.remeasure)
     return args
+
+
+def device_argument(parser):
+    """``--device {cpu,cuda}`` for a lesson that can train and measure on a GPU (pass as
+    ``extra=`` to :func:`lesson_arguments`); a device that cannot be used is a usage error."""
+    parser.add_argument("--device", default="cpu", choices=DEVICES,
+                        help="where dense networks train and are measured: cpu (default) or "
+                             "cuda (needs CuPy and a GPU; conv nets have no GPU path yet)")
 
 
 def save_json(path, payload):

@@ -52,10 +52,12 @@ a few optional hooks, each used only when the method object has it:
 ``method=None`` is plain training.
 """
 
+import dataclasses
 import functools
 import os
 import sys
 import time
+import types
 import warnings
 
 import numpy as np
@@ -63,8 +65,9 @@ from tqdm.auto import tqdm
 
 from . import checkpoint as ckpt
 from . import data, optim
+from .device import on_gpu, to_device, to_host
 from .history import History, Run, format_epoch, stop_reason
-from .objective import EVAL_CHUNK, evaluate, loss_and_grad
+from .objective import EVAL_CHUNK, check_device_for, evaluate, loss_and_grad
 
 MEASURE_SAMPLES = 10_000
 DIVERGENCE_FACTOR = 10.0  # "diverged": measured training loss above this × ln(num_classes)
@@ -163,7 +166,7 @@ def _whole(name, value, minimum, *, optional=False):
 def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_epochs=100,
           patience=5, min_delta=1e-3, seed=0, measure_mode="batchstat",
           measure_samples=MEASURE_SAMPLES, chunk=EVAL_CHUNK, callbacks=(), checkpoint=None,
-          resume=False, progress=True, method=None):
+          resume=False, progress=True, method=None, device="cpu"):
     """Train ``net`` from ``theta`` (not modified: training works on a copy) and return a Run.
 
     ``train_set``/``test_set`` have ``.X`` and ``.y`` (``minisharp.data.Dataset``).
@@ -177,6 +180,9 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
     ``progress``: a tqdm bar per epoch on stderr, replaced by a one-line summary
     (:func:`format_epoch`) when the epoch ends; only when stderr is a terminal.
     ``method``: a training method with the hooks in the module doc; None is plain training.
+    ``device="cuda"``: θ, the optimizer's moments, the batch-norm statistics and both data sets
+    live on the GPU for the whole run (copied there once); checkpoints, callbacks and the
+    returned Run get host arrays, and a run can be resumed on either device.
     """
     optimizer = optim.make(optimizer) if isinstance(optimizer, str) else optimizer
     optimizer = optim.Adam() if optimizer is None else optimizer
@@ -194,7 +200,8 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
         raise ValueError(f"min_delta must be a finite number ≥ 0, got {min_delta!r}")
     if measure_mode not in ("batchstat", "eval"):
         raise ValueError(f"measure_mode must be 'batchstat' or 'eval', got {measure_mode!r}")
-    theta = np.array(theta, copy=True)
+    check_device_for(net, device)
+    theta = np.array(to_host(theta), copy=True)
     config = {
         "batch_size": int(batch_size), "seed": int(seed), "optimizer": optimizer.config(),
         "max_epochs": int(max_epochs), "patience": patience, "min_delta": float(min_delta),
@@ -208,9 +215,17 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
         bn_state = net.init_state()
         dropout_rng = np.random.default_rng([int(seed), DROPOUT_STREAM])
         history = History.empty()
+    if device != "cpu":   # θ, the batch-norm statistics and the data live there from now on
+        theta = to_device(theta, device)
+        bn_state = {key: to_device(value, device) for key, value in bn_state.items()}
+    train_set, test_set = _on_device(train_set, device), _on_device(test_set, device)
+
+    def host_state():
+        return {key: to_host(value) for key, value in bn_state.items()}
 
     def make_run(reason, message=""):
-        return Run(net, theta, bn_state, optimizer, history, config, reason, message)
+        return Run(net, to_host(theta), host_state(), optimizer, history, config, reason,
+                   message)
 
     grad = np.empty_like(theta)
     rule = {"max_epochs": max_epochs, "patience": patience, "min_delta": min_delta}
@@ -250,12 +265,13 @@ def train(net, theta, train_set, test_set, *, batch_size, optimizer=None, max_ep
                 tqdm.write(format_epoch(history), file=sys.stderr)
             reason = stop_reason(history, **rule)
             if checkpoint is not None:
-                ckpt.save(checkpoint, net=net, theta=theta, state=bn_state, optimizer=optimizer,
-                          rng=dropout_rng, epoch=epoch, history=history.to_dict(),
-                          config=config, stop_reason=reason)
+                ckpt.save(checkpoint, net=net, theta=to_host(theta), state=host_state(),
+                          optimizer=optimizer, rng=dropout_rng, epoch=epoch,
+                          history=history.to_dict(), config=config, stop_reason=reason)
             good = (epoch, theta.copy(), {k: v.copy() for k, v in bn_state.items()})
             in_progress = None
-            if any([bool(callback(epoch, theta, history)) for callback in callbacks]):
+            seen = theta if device == "cpu" else to_host(theta)
+            if any([bool(callback(epoch, seen, history)) for callback in callbacks]):
                 reason = reason or "callback"
     except _NonFinite as error:
         _roll_back(good, theta, bn_state, history)
@@ -314,7 +330,10 @@ def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, drop
     step_rule = getattr(method, "step", plain_step)
     base_lr = getattr(optimizer, "lr", None)  # an lr schedule acts during steps only
     losses, total = [], 0.0
+    on_device = on_gpu(train_set.X)
     for step, index in enumerate(batches):
+        if on_device:
+            index = to_device(index, "cuda")
         X, y = train_set.X[index], train_set.y[index]
         if hasattr(method, "transform"):
             rng = np.random.default_rng([int(seed), TRANSFORM_STREAM, epoch - 1, step])
@@ -331,6 +350,17 @@ def _train_epoch(net, theta, grad, train_set, batches, optimizer, bn_state, drop
     if hasattr(method, "lr"):
         optimizer.lr = base_lr
     return losses
+
+
+def _on_device(dataset, device):
+    """``dataset`` with its X and y on ``device`` (the same object on the CPU)."""
+    if device == "cpu":
+        return dataset
+    arrays = {"X": to_device(np.asarray(dataset.X), device),
+              "y": to_device(np.asarray(dataset.y), device)}
+    if dataclasses.is_dataclass(dataset):
+        return dataclasses.replace(dataset, **arrays)
+    return types.SimpleNamespace(**{**vars(dataset), **arrays})
 
 
 def _roll_back(good, theta, bn_state, history):

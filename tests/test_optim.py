@@ -215,3 +215,28 @@ def test_adagrad_bad_arguments_are_refused():
         optim.Adagrad().step(np.zeros(3, np.float32), np.zeros(3))
     with pytest.raises(ValueError, match="needs arrays"):
         optim.Adagrad().load_state_dict({"steps": 1, "m": np.zeros(3)})
+
+
+@pytest.mark.parametrize("name", ["adam_update", "adagrad_update", "momentum_update",
+                                  "sgd_update"])
+def test_array_expression_twins_match_the_numba_kernels(name):
+    """The GPU's update (array expressions, run here with NumPy) equals the Numba kernel's."""
+    from minisharp.kernels import optim as kernels
+
+    rng = np.random.default_rng(3)
+    f = np.float32
+    args = {"adam_update": (f(1e-3), f(0.9), f(0.1), f(0.999), f(0.001), f(1e-8)),
+            "adagrad_update": (f(0.01), f(1e-8)), "momentum_update": (f(0.1), f(0.9), True),
+            "sgd_update": (f(0.1),)}[name]
+    slots = {"adam_update": 2, "adagrad_update": 1, "momentum_update": 1, "sgd_update": 0}[name]
+    theta, grad = rng.standard_normal((2, 1001)).astype(f)
+    moments = [rng.random(1001).astype(f) for _ in range(slots)]
+    results = []
+    for update in (getattr(kernels, name), getattr(kernels, f"{name}_arrays")):
+        t, m = theta.copy(), [a.copy() for a in moments]
+        for _ in range(3):
+            update(t, grad, *m, *args)
+        results.append([t, *m])
+    for numba_array, twin_array in zip(*results):
+        assert twin_array.dtype == np.float32
+        np.testing.assert_allclose(twin_array, numba_array, rtol=2e-6, atol=1e-7)

@@ -1,4 +1,5 @@
-"""Numba kernels (CPU only): the loops that NumPy cannot express without copies.
+"""Numba kernels (CPU): the loops that NumPy cannot express without copies; ``cuda``: their
+CUDA twins for CuPy arrays.
 
 Each module computes on plain contiguous arrays and knows nothing about autograd;
 the differentiable wrappers live in :mod:`minisharp.ops`.

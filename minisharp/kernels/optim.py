@@ -70,3 +70,37 @@ def sgd_update(theta, grad, lr):
     """Plain gradient descent: θ ← θ − lr g."""
     for i in prange(theta.shape[0]):
         theta[i] -= lr * grad[i]
+
+
+# The same updates as in-place array expressions, for arrays Numba cannot take (CuPy's on the
+# GPU, where each expression is one elementwise kernel). Same arguments, same maths.
+
+def adam_update_arrays(theta, grad, m, v, step_size, beta1, one_minus_beta1, beta2,
+                       one_minus_beta2, eps):
+    """:func:`adam_update` in array operations."""
+    m *= beta1
+    m += one_minus_beta1 * grad
+    v *= beta2
+    v += one_minus_beta2 * (grad * grad)
+    theta -= step_size * m / (v ** 0.5 + eps)
+
+
+def adagrad_update_arrays(theta, grad, accumulator, lr, eps):
+    """:func:`adagrad_update` in array operations."""
+    accumulator += grad * grad
+    theta -= lr * grad / (accumulator ** 0.5 + eps)
+
+
+def momentum_update_arrays(theta, grad, velocity, lr, mu, nesterov):
+    """:func:`momentum_update` in array operations."""
+    velocity *= mu
+    velocity -= lr * grad
+    if nesterov:
+        theta += mu * velocity - lr * grad
+    else:
+        theta += velocity
+
+
+def sgd_update_arrays(theta, grad, lr):
+    """:func:`sgd_update` in array operations."""
+    theta -= lr * grad

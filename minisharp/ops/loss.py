@@ -12,14 +12,17 @@ import numpy as np
 from autograd.extend import defvjp, primitive
 from autograd.tracer import getval
 
+from ..device import array_module
+
 
 @primitive
 def softmax_cross_entropy(logits, labels):
     """Mean cross-entropy of integer labels under softmax(logits); a 0-d array of logits' dtype."""
+    xp = array_module(logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1))
-    picked = shifted[np.arange(len(labels)), labels]
-    return np.asarray((log_norm - picked).mean(), dtype=logits.dtype)
+    log_norm = xp.log(xp.exp(shifted).sum(axis=1))
+    picked = shifted[xp.arange(len(labels)), labels]
+    return xp.asarray((log_norm - picked).mean(), dtype=logits.dtype)
 
 
 def softmax(logits):
@@ -36,8 +39,9 @@ def softmax(logits):
 
 
 def _onehot(labels, num_classes, dtype):
-    out = np.zeros((len(labels), num_classes), dtype=dtype)
-    out[np.arange(len(labels)), labels] = 1
+    xp = array_module(labels)
+    out = xp.zeros((len(labels), num_classes), dtype=dtype)
+    out[xp.arange(len(labels)), labels] = 1
     return out
 
 

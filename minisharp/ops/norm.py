@@ -15,16 +15,18 @@ In both cases ∂/∂γ = Σ g'·x̂ and ∂/∂β = Σ g'.
 
 eps = 1e-3 is the Keras default the paper's code used.
 
-One primitive, two ways to run its VJP. The forward always runs in a Numba kernel
-(``minisharp.kernels.norm``), with μ and σ computed outside the trace and passed in as
-constants — the VJP accounts for their dependence on x. When the VJP is called on plain arrays
-(a first-order gradient: every training step) it runs in two fused Numba passes. When any of
-its inputs is an autograd box — the VJP is itself being differentiated, as in a
-Hessian-vector product by reverse-over-reverse — the same formulas run in ``autograd.numpy``,
-with μ and σ recomputed from x inside the trace, so autograd differentiates them exactly,
-batch statistics included, to any order. The ReLU mask [y > 0] is a constant in both (its
-derivative is zero almost everywhere). This keeps training on the fast kernels while
-second-order products see a differentiable VJP.
+One primitive, two ways to run its VJP. The forward runs in a fused kernel — Numba's
+(``minisharp.kernels.norm``), or its CUDA twin (``minisharp.kernels.cuda``) on CuPy arrays —
+with μ and σ computed outside the trace and passed in as constants; the VJP accounts for
+their dependence on x. When the VJP is called on plain arrays (a first-order gradient: every
+training step) it runs in two fused passes of the same kernels (:func:`_array_vjp` is the
+same in plain array operations, for other array modules). When any of its inputs is an
+autograd box — the VJP is itself being differentiated, as in a Hessian-vector product by
+reverse-over-reverse — the same formulas run in ``autograd.numpy``, with μ and σ recomputed
+from x inside the trace, so autograd differentiates them exactly, batch statistics included,
+to any order. The ReLU mask [y > 0] is a constant in both (its derivative is zero almost
+everywhere). This keeps training on the fast kernels while second-order products see a
+differentiable VJP.
 """
 
 import autograd.numpy as anp
@@ -32,13 +34,74 @@ import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 from autograd.tracer import getval, isbox
 
+from ..device import array_module
+from ..kernels import cuda as cuda_kernels
 from ..kernels import norm as kernels
 
 EPS = 1e-3
 
 
 def _as_rows(a):
-    return np.ascontiguousarray(a).reshape(-1, a.shape[-1])
+    return array_module(a).ascontiguousarray(a).reshape(-1, a.shape[-1])
+
+
+def column_moments(x_rows):
+    """Per-column mean and biased variance of an (M, C) array, in float64.
+
+    A Numba kernel for NumPy arrays; for others (CuPy) the same shifted two-sum formula,
+    var = E[(x − K)²] − (E[x − K])² with K = x[0], in array operations.
+    """
+    if array_module(x_rows) is np:
+        return kernels.column_moments(x_rows)
+    return _column_moments_arrays(x_rows)
+
+
+def _column_moments_arrays(x_rows):
+    xp = array_module(x_rows)
+    shift = x_rows[0].astype(xp.float64)
+    d = x_rows.astype(xp.float64) - shift
+    m1 = d.mean(axis=0)
+    return shift + m1, xp.maximum((d * d).mean(axis=0) - m1 * m1, 0.0)
+
+
+def _kernels_for(a):
+    """The fused kernels for ``a``: Numba's for NumPy, CUDA's for CuPy, else None."""
+    return kernels if array_module(a) is np else cuda_kernels.for_array(a)
+
+
+def _affine_relu(x_rows, mean, scale, offset, relu, out_rows):
+    """out = [relu]((x − mean)·scale + offset) per column: a fused kernel, else array ops."""
+    fused = _kernels_for(x_rows)
+    if fused is not None:
+        fused.affine_relu(x_rows, mean, scale, offset, relu, out_rows)
+    else:
+        _affine_relu_arrays(x_rows, mean, scale, offset, relu, out_rows)
+
+
+def _affine_relu_arrays(x_rows, mean, scale, offset, relu, out_rows):
+    out_rows[...] = (x_rows - mean) * scale + offset
+    if relu:
+        array_module(x_rows).maximum(out_rows, 0, out=out_rows)
+
+
+def _array_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu):
+    """The gradients of :func:`_kernel_vjp` in plain array operations (CuPy's path)."""
+    xp = array_module(x)
+    C = x.shape[-1]
+    g_rows, x_rows = g.reshape(-1, C), x.reshape(-1, C)
+    if relu:
+        g_rows = g_rows * (ans.reshape(-1, C) > 0)
+    x_hat = (x_rows - mean) * inv_std
+    s1, s2 = g_rows.sum(axis=0, dtype=xp.float64), (g_rows * x_hat).sum(axis=0, dtype=xp.float64)
+    grads = {1: s2.astype(gamma.dtype), 2: s1.astype(gamma.dtype)}
+    if 0 in argnums:
+        M = x_rows.shape[0]
+        a = (gamma * inv_std).astype(x.dtype)
+        dx = a * g_rows
+        if batch_stats:
+            dx = dx - (a * s1 / M).astype(x.dtype) - (a * s2 / M).astype(x.dtype) * x_hat
+        grads[0] = dx.reshape(x.shape)
+    return tuple(grads[i] for i in argnums)
 
 
 @primitive
@@ -49,19 +112,21 @@ def _normalize(x, gamma, beta, mean, inv_std, batch_stats, relu, eps=EPS):
     includes their dependence on x); ``eps`` is the one used to compute inv_std.
     """
     scale = (gamma * inv_std).astype(x.dtype)
-    out = np.empty(x.shape, dtype=x.dtype)
-    kernels.affine_relu(
-        _as_rows(x), mean, scale, beta.astype(x.dtype), relu, out.reshape(-1, x.shape[-1])
-    )
+    out = array_module(x).empty(x.shape, dtype=x.dtype)
+    _affine_relu(_as_rows(x), mean, scale, beta.astype(x.dtype), relu,
+                 out.reshape(-1, x.shape[-1]))
     return out
 
 
-def _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu):
-    """All requested gradients from one pass of column sums and one pass over x (Numba)."""
+def _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu,
+                fused=kernels):
+    """All requested gradients from one pass of column sums and one pass over x (``fused``:
+    the Numba kernels, or their CUDA twins for CuPy arrays)."""
+    xp = array_module(x)
     C = x.shape[-1]
     M = x.size // C
     g_rows, x_rows, y_rows = _as_rows(g), _as_rows(x), _as_rows(ans)
-    s1, s2 = kernels.masked_column_sums(g_rows, x_rows, y_rows, mean, inv_std, relu)
+    s1, s2 = fused.masked_column_sums(g_rows, x_rows, y_rows, mean, inv_std, relu)
     grads = {1: s2.astype(gamma.dtype), 2: s1.astype(beta.dtype)}
     if 0 in argnums:
         a = (gamma * inv_std).astype(x.dtype)
@@ -69,9 +134,9 @@ def _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, rel
             b = (a * s1 / M).astype(x.dtype)
             c = (a * s2 / M).astype(x.dtype)
         else:
-            b = c = np.zeros(C, dtype=x.dtype)
-        out = np.empty(x.shape, dtype=x.dtype)
-        kernels.bn_input_grad(
+            b = c = xp.zeros(C, dtype=x.dtype)
+        out = xp.empty(x.shape, dtype=x.dtype)
+        fused.bn_input_grad(
             g_rows, x_rows, y_rows, mean, inv_std, a, b, c, relu, out.reshape(-1, C)
         )
         grads[0] = out
@@ -108,7 +173,11 @@ def _normalize_vjp(argnums, ans, args, kwargs):
     def vjp(g):
         if isbox(g) or isbox(x) or isbox(gamma) or isbox(ans):
             return _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps)
-        return _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu)
+        fused = _kernels_for(x)
+        if fused is None:
+            return _array_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu)
+        return _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu,
+                           fused)
 
     return vjp
 
@@ -124,13 +193,14 @@ def batch_norm(x, gamma, beta, *, running=None, relu=False, eps=EPS):
     Differentiable to any order in x, γ and β (module docs).
     """
     x_value = getval(x)
+    xp = array_module(x_value)
     if running is None:
-        mean, var = kernels.column_moments(_as_rows(x_value))
+        mean, var = column_moments(_as_rows(x_value))
         stats = (mean, var)
     else:
-        mean, var = (np.asarray(s, dtype=np.float64) for s in running)
+        mean, var = (xp.asarray(s, dtype=np.float64) for s in running)
         stats = None
-    inv_std = 1.0 / np.sqrt(var + eps)
+    inv_std = 1.0 / xp.sqrt(var + eps)
     mean = mean.astype(x_value.dtype)
     inv_std = inv_std.astype(x_value.dtype)
     return _normalize(x, gamma, beta, mean, inv_std, running is None, relu, eps), stats
