@@ -10,6 +10,7 @@ import pytest
 from minisharp import checkpoint, cli, evaluate, loss_and_grad
 from minisharp import data as data_module
 from minisharp.data import Dataset
+from minisharp.device import gpu_available
 
 SHAPE = (1, 8, 8)
 
@@ -289,3 +290,12 @@ def test_interpolate_refuses_an_unknown_figure_type_before_computing(tmp_path, t
     path = str(out / "checkpoint.npz")
     assert cli.main(["interpolate", path, path, "--out", str(tmp_path / "fig.xyz")]) == 1
     one_error_line(capsys, "fig.xyz", "'.xyz' is not a figure type", ".png")
+
+
+@pytest.mark.skipif(gpu_available(), reason="a GPU is present: nothing to refuse")
+def test_train_on_a_missing_gpu_is_one_error_line(tmp_path, tiny_data, capsys):
+    assert cli.main(["train", "--net", "F1-narrow", "--epochs", "1", "--out", str(tmp_path),
+                     "--device", "cuda"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("minisharp: error: ")
+    assert "CuPy" in error[0] or "GPU" in error[0]

@@ -173,6 +173,15 @@ def test_a_short_training_run_matches_the_cpu(gpu, tmp_path):
 
 
 @pytest.mark.gpu
+def test_the_same_seed_gives_the_same_run_twice(gpu):
+    data, net = dense_data(), small_dense_net()
+    runs = [train(net, net.init(0), data, dense_data(1, 200), batch_size=50, max_epochs=2,
+                  patience=None, seed=0, progress=False, device="cuda") for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
+    assert runs[0].history.metrics() == runs[1].history.metrics()
+
+
+@pytest.mark.gpu
 def test_metric_2_1_matches_the_cpu(gpu):
     data, net = dense_data(), small_dense_net()
     theta = net.init(0)

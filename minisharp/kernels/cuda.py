@@ -43,6 +43,10 @@ def _build(cupy):
         ("T gi = y <= (T)0 ? (T)0 : g; " if relu else "T gi = g; ")
         + "out = a * gi - b - c * ((x - mean) * inv_std);",
         f"minisharp_bn_input_grad{'_relu' if relu else ''}") for relu in (False, True)}
+    coefficients = kernel(
+        "T gamma, T inv_std, float64 s1, float64 s2, float64 inv_m", "T a, T b, T c",
+        "a = gamma * inv_std; b = (T)((double)a * s1 * inv_m); c = (T)((double)a * s2 * inv_m);",
+        "minisharp_bn_coefficients")
     relu_grad = kernel("T g, T y", "T out", "out = y > (T)0 ? g : (T)0;", "minisharp_relu_grad")
     adam = kernel(
         "T grad, T step_size, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2, T eps",
@@ -69,6 +73,13 @@ def _build(cupy):
         def bn_input_grad(g, x, y, mean, inv_std, a, b, c, relu, out):
             """:func:`minisharp.kernels.norm.bn_input_grad` on the GPU."""
             input_grad[bool(relu)](g, x, y, mean, inv_std, a, b, c, out)
+
+        @staticmethod
+        def bn_coefficients(gamma, inv_std, s1, s2, inv_m):
+            """a = γ·σ⁻¹, b = a·s1·inv_m, c = a·s2·inv_m per column: the coefficients of
+            :func:`bn_input_grad` (``minisharp.ops.norm`` computes them with array operations
+            on the CPU; inv_m = 1/M with batch statistics, 0 with fixed ones)."""
+            return coefficients(gamma, inv_std, s1, s2, inv_m)
 
         @staticmethod
         def relu_grad(g, y, out):

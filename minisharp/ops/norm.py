@@ -48,8 +48,8 @@ def _as_rows(a):
 def column_moments(x_rows):
     """Per-column mean and biased variance of an (M, C) array, in float64.
 
-    A Numba kernel for NumPy arrays; for others (CuPy) the same shifted two-sum formula,
-    var = E[(x − K)²] − (E[x − K])² with K = x[0], in array operations.
+    A Numba kernel for NumPy arrays (one pass, shifted by the first row); for others (CuPy)
+    the array module's own mean and variance.
     """
     if array_module(x_rows) is np:
         return kernels.column_moments(x_rows)
@@ -57,11 +57,9 @@ def column_moments(x_rows):
 
 
 def _column_moments_arrays(x_rows):
+    """Two reductions in float64 (the library's own mean and variance: two-pass, accurate)."""
     xp = array_module(x_rows)
-    shift = x_rows[0].astype(xp.float64)
-    d = x_rows.astype(xp.float64) - shift
-    m1 = d.mean(axis=0)
-    return shift + m1, xp.maximum((d * d).mean(axis=0) - m1 * m1, 0.0)
+    return x_rows.mean(axis=0, dtype=xp.float64), x_rows.var(axis=0, dtype=xp.float64)
 
 
 def _kernels_for(a):
@@ -129,12 +127,16 @@ def _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, rel
     s1, s2 = fused.masked_column_sums(g_rows, x_rows, y_rows, mean, inv_std, relu)
     grads = {1: s2.astype(gamma.dtype), 2: s1.astype(beta.dtype)}
     if 0 in argnums:
-        a = (gamma * inv_std).astype(x.dtype)
-        if batch_stats:
-            b = (a * s1 / M).astype(x.dtype)
-            c = (a * s2 / M).astype(x.dtype)
+        if hasattr(fused, "bn_coefficients"):   # the GPU: one launch instead of eight
+            a, b, c = fused.bn_coefficients(gamma, inv_std, s1, s2, 1.0 / M if batch_stats
+                                            else 0.0)
         else:
-            b = c = xp.zeros(C, dtype=x.dtype)
+            a = (gamma * inv_std).astype(x.dtype)
+            if batch_stats:
+                b = (a * s1 / M).astype(x.dtype)
+                c = (a * s2 / M).astype(x.dtype)
+            else:
+                b = c = xp.zeros(C, dtype=x.dtype)
         out = xp.empty(x.shape, dtype=x.dtype)
         fused.bn_input_grad(
             g_rows, x_rows, y_rows, mean, inv_std, a, b, c, relu, out.reshape(-1, C)
