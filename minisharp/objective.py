@@ -9,6 +9,9 @@ over all samples is Σ_chunks (n_chunk / N) · mean_over_chunk. In mode "train" 
 form one batch (chunk is ignored) — a training step. :func:`network_objective` wraps the loss of
 a network on a fixed data set as the ``fun(θ) -> (value, gradient)`` that Metric 2.1
 (:mod:`minisharp.sharpness`) and the interpolation paths (:mod:`minisharp.landscape`) take.
+
+θ may be a CuPy array (:mod:`minisharp.device`): the computation then runs on the GPU, and data
+given on the host are moved to θ's device first (keep them there to avoid a copy per call).
 """
 
 import time
