@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -169,6 +170,7 @@ def test_non_finite_theta_is_refused(tmp_path):
 
 HOLD_LOCK = """
 import sys
+import threading
 from minisharp import checkpoint
 with checkpoint.exclusive(sys.argv[1]):
     print("held", flush=True)
@@ -231,3 +233,22 @@ def test_unusable_directory_is_refused_with_its_path(tmp_path):
         with checkpoint.exclusive(blocker / "run.npz"):
             pass
     assert str(blocker) in str(error.value)
+
+
+def test_a_waiting_writer_gets_the_lock_when_the_holder_ends(tmp_path, capfd):
+    path = tmp_path / "run.npz"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == "held"
+    release = threading.Timer(0.5, holder.stdin.close)
+    release.start()
+    try:
+        with checkpoint.exclusive(path, wait=True):
+            assert holder.poll() is not None or holder.wait(timeout=60) == 0  # it has ended
+            write(path)
+    finally:
+        release.join()
+        holder.wait(timeout=60)
+    assert f"another run (process {holder.pid}) is writing this checkpoint; waiting" \
+        in capfd.readouterr().err
+    assert os.listdir(tmp_path) == ["run.npz"]
