@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - a friendly message for a missing optio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
-from run import HERE, load_data, merge_results, side_by_side, train_flops  # noqa: E402
+from run import HERE, load_data, side_by_side, train_flops, write_section  # noqa: E402
 
 import minisharp  # noqa: E402
 from minisharp import data, device, optim, sharpness, zoo  # noqa: E402
@@ -174,10 +174,8 @@ def main(argv=None):
     print(f"Metric 2.1: {sharp['total']:.2f} s, {sharp['in_fun']:.2f} s in the objective, "
           f"PyTorch-equivalent evaluations {sharp['torch_equivalent']:.2f} s", flush=True)
     command = "python benchmarks/gpu.py" + (" --quick" if args.quick else "")
-    text = markdown(rows, sharp, peaks, command, time.perf_counter() - start, train.source)
-    old = args.out.read_text() if args.out.exists() else ""
-    args.out.write_text(merge_results(old, text))
-    print(f"\nwrote {args.out}")
+    write_section(args.out, markdown(rows, sharp, peaks, command, time.perf_counter() - start,
+                                     train.source))
 
 
 if __name__ == "__main__":

@@ -284,6 +284,13 @@ def merge_results(old, section):
     return "\n\n".join([RESULTS_TITLE, RESULTS_INTRO, *texts]) + "\n"
 
 
+def write_section(path, text):
+    """Put one machine's section ``text`` into the results file ``path`` (see merge_results)."""
+    old = path.read_text() if path.exists() else ""
+    path.write_text(merge_results(old, text))
+    print(f"\nwrote {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -311,10 +318,8 @@ def main(argv=None):
                    if k in os.environ)
     flags = " --quick" if args.quick else ""
     command = f"{env + ' ' if env else ''}python benchmarks/run.py{flags}"
-    text = markdown(rows, sharp, peaks, command, time.perf_counter() - start, train.source)
-    old = args.out.read_text() if args.out.exists() else ""
-    args.out.write_text(merge_results(old, text))
-    print(f"\nwrote {args.out}")
+    write_section(args.out, markdown(rows, sharp, peaks, command, time.perf_counter() - start,
+                                     train.source))
 
 
 if __name__ == "__main__":
