@@ -1,11 +1,11 @@
 """Where arrays live: the CPU (NumPy) or a CUDA GPU (CuPy), and moving them between the two.
 
 minisharp's code is written once against the NumPy API. Every primitive asks
-:func:`array_module` which module owns its input and runs either its Numba kernel (NumPy
-arrays) or a formulation in plain array operations that CuPy executes on the GPU (same maths,
-same docstring; the tests compare the two on the CPU by running the plain formulation with
-NumPy). A network's θ, the data and the optimizer's moments then stay on the device across
-training steps; only scalars (the loss) and per-epoch checkpoints come back to the host.
+:func:`array_module` which module owns its input and runs its Numba kernel on NumPy arrays
+or its CUDA twin (``minisharp.kernels.cuda``, same formula) on CuPy arrays; where there is no
+twin, plain array operations that CuPy runs as they are. A network's θ, the data and the
+optimizer's moments then stay on the device across training steps; only scalars (the loss)
+and per-epoch checkpoints come back to the host.
 
 Devices are named ``"cpu"`` and ``"cuda"`` (the current CUDA device). CuPy is optional: it is
 imported the first time a ``"cuda"`` array is asked for, and a missing CuPy or GPU raises
@@ -55,7 +55,8 @@ def gpu_available():
 
 
 def check_device(device):
-    """``device`` if it is one of :data:`DEVICES` (and usable), else a ValueError."""
+    """``device`` if it is one of :data:`DEVICES` and usable: a ValueError for an unknown name,
+    :class:`DeviceUnavailable` for "cuda" without CuPy or a GPU."""
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     if device == "cuda":

@@ -58,8 +58,6 @@ def _check_labels(net, X, y):
 def _on_device_of(theta, X, y):
     """X and y moved to θ's device (a no-op when they are there: data should live there)."""
     device = device_of(theta)
-    if device == "cuda" and not hasattr(X, "shape"):
-        X = np.asarray(X)
     return to_device(X, device), to_device(y, device)
 
 

@@ -130,20 +130,21 @@ def test_array_path_matches_the_numba_kernels(rows, channels, ndim, batch_stats,
     rng, x, gamma, beta, _ = bn_case(rows, channels, ndim, batch_stats, seed)
     x = x.astype(np.float32)
     rows_view = x.reshape(-1, channels)
-    for a, b in zip(norm.column_moments(rows_view), norm._column_moments_arrays(rows_view)):
+    for a, b in zip(norm.column_moments(rows_view), norm.ArrayKernels.column_moments(rows_view)):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9)
     mean, var = norm.column_moments(rows_view)
     mean, inv_std = mean.astype(np.float32), (1 / np.sqrt(var + norm.EPS)).astype(np.float32)
     scale, offset = (gamma * inv_std).astype(np.float32), beta.astype(np.float32)
     y_kernel, y_arrays = np.empty_like(rows_view), np.empty_like(rows_view)
     norm.kernels.affine_relu(rows_view, mean, scale, offset, relu, y_kernel)
-    norm._affine_relu_arrays(rows_view, mean, scale, offset, relu, y_arrays)
+    norm.ArrayKernels.affine_relu(rows_view, mean, scale, offset, relu, y_arrays)
     np.testing.assert_allclose(y_arrays, y_kernel, rtol=1e-6, atol=1e-6)
     ans = y_kernel.reshape(x.shape)
     g = rng.standard_normal(x.shape).astype(np.float32)
     args = (g, x, gamma.astype(np.float32), ans, mean, inv_std, batch_stats, relu)
     kernel = norm._kernel_vjp((0, 1, 2), g, x, gamma.astype(np.float32),
                               beta.astype(np.float32), *args[3:])
-    arrays = norm._array_vjp((0, 1, 2), *args)
+    arrays = norm._kernel_vjp((0, 1, 2), g, x, gamma.astype(np.float32),
+                              beta.astype(np.float32), *args[3:], norm.ArrayKernels)
     for a, b in zip(kernel, arrays):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4)

@@ -19,8 +19,8 @@ One primitive, two ways to run its VJP. The forward runs in a fused kernel — N
 (``minisharp.kernels.norm``), or its CUDA twin (``minisharp.kernels.cuda``) on CuPy arrays —
 with μ and σ computed outside the trace and passed in as constants; the VJP accounts for
 their dependence on x. When the VJP is called on plain arrays (a first-order gradient: every
-training step) it runs in two fused passes of the same kernels (:func:`_array_vjp` is the
-same in plain array operations, for other array modules). When any of its inputs is an
+training step) it runs in two fused passes of the same kernels (:class:`ArrayKernels` holds
+them in plain array operations, for other array modules). When any of its inputs is an
 autograd box — the VJP is itself being differentiated, as in a Hessian-vector product by
 reverse-over-reverse — the same formulas run in ``autograd.numpy``, with μ and σ recomputed
 from x inside the trace, so autograd differentiates them exactly, batch statistics included,
@@ -45,61 +45,50 @@ def _as_rows(a):
     return array_module(a).ascontiguousarray(a).reshape(-1, a.shape[-1])
 
 
-def column_moments(x_rows):
-    """Per-column mean and biased variance of an (M, C) array, in float64.
+class ArrayKernels:
+    """The kernels of ``minisharp.kernels.norm`` in plain array operations, for array modules
+    with neither Numba nor CUDA kernels (same arguments, same maths; the tests run them with
+    NumPy against the Numba kernels)."""
 
-    A Numba kernel for NumPy arrays (one pass, shifted by the first row); for others (CuPy)
-    the array module's own mean and variance.
-    """
-    if array_module(x_rows) is np:
-        return kernels.column_moments(x_rows)
-    return _column_moments_arrays(x_rows)
+    @staticmethod
+    def column_moments(x):
+        xp = array_module(x)
+        return x.mean(axis=0, dtype=xp.float64), x.var(axis=0, dtype=xp.float64)
 
+    @staticmethod
+    def affine_relu(x, mean, scale, offset, relu, out):
+        out[...] = (x - mean) * scale + offset
+        if relu:
+            array_module(x).maximum(out, 0, out=out)
 
-def _column_moments_arrays(x_rows):
-    """Two reductions in float64 (the library's own mean and variance: two-pass, accurate)."""
-    xp = array_module(x_rows)
-    return x_rows.mean(axis=0, dtype=xp.float64), x_rows.var(axis=0, dtype=xp.float64)
+    @staticmethod
+    def masked_column_sums(g, x, y, mean, inv_std, relu):
+        xp = array_module(x)
+        if relu:
+            g = g * (y > 0)
+        return (g.sum(axis=0, dtype=xp.float64),
+                (g * ((x - mean) * inv_std)).sum(axis=0, dtype=xp.float64))
+
+    @staticmethod
+    def bn_input_grad(g, x, y, mean, inv_std, a, b, c, relu, out):
+        if relu:
+            g = g * (y > 0)
+        out[...] = a * g - b - c * ((x - mean) * inv_std)
 
 
 def _kernels_for(a):
-    """The fused kernels for ``a``: Numba's for NumPy, CUDA's for CuPy, else None."""
-    return kernels if array_module(a) is np else cuda_kernels.for_array(a)
+    """The fused kernels for ``a``: Numba's for NumPy, their CUDA twins for CuPy, else
+    :class:`ArrayKernels`."""
+    if array_module(a) is np:
+        return kernels
+    return cuda_kernels.for_array(a) or ArrayKernels
 
 
-def _affine_relu(x_rows, mean, scale, offset, relu, out_rows):
-    """out = [relu]((x − mean)·scale + offset) per column: a fused kernel, else array ops."""
+def column_moments(x_rows):
+    """Per-column mean and biased variance of an (M, C) array, in float64 (Numba: one pass
+    shifted by the first row; other arrays: the array module's own mean and variance)."""
     fused = _kernels_for(x_rows)
-    if fused is not None:
-        fused.affine_relu(x_rows, mean, scale, offset, relu, out_rows)
-    else:
-        _affine_relu_arrays(x_rows, mean, scale, offset, relu, out_rows)
-
-
-def _affine_relu_arrays(x_rows, mean, scale, offset, relu, out_rows):
-    out_rows[...] = (x_rows - mean) * scale + offset
-    if relu:
-        array_module(x_rows).maximum(out_rows, 0, out=out_rows)
-
-
-def _array_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu):
-    """The gradients of :func:`_kernel_vjp` in plain array operations (CuPy's path)."""
-    xp = array_module(x)
-    C = x.shape[-1]
-    g_rows, x_rows = g.reshape(-1, C), x.reshape(-1, C)
-    if relu:
-        g_rows = g_rows * (ans.reshape(-1, C) > 0)
-    x_hat = (x_rows - mean) * inv_std
-    s1, s2 = g_rows.sum(axis=0, dtype=xp.float64), (g_rows * x_hat).sum(axis=0, dtype=xp.float64)
-    grads = {1: s2.astype(gamma.dtype), 2: s1.astype(gamma.dtype)}
-    if 0 in argnums:
-        M = x_rows.shape[0]
-        a = (gamma * inv_std).astype(x.dtype)
-        dx = a * g_rows
-        if batch_stats:
-            dx = dx - (a * s1 / M).astype(x.dtype) - (a * s2 / M).astype(x.dtype) * x_hat
-        grads[0] = dx.reshape(x.shape)
-    return tuple(grads[i] for i in argnums)
+    return getattr(fused, "column_moments", ArrayKernels.column_moments)(x_rows)
 
 
 @primitive
@@ -111,8 +100,8 @@ def _normalize(x, gamma, beta, mean, inv_std, batch_stats, relu, eps=EPS):
     """
     scale = (gamma * inv_std).astype(x.dtype)
     out = array_module(x).empty(x.shape, dtype=x.dtype)
-    _affine_relu(_as_rows(x), mean, scale, beta.astype(x.dtype), relu,
-                 out.reshape(-1, x.shape[-1]))
+    _kernels_for(x).affine_relu(_as_rows(x), mean, scale, beta.astype(x.dtype), relu,
+                                out.reshape(-1, x.shape[-1]))
     return out
 
 
@@ -175,11 +164,8 @@ def _normalize_vjp(argnums, ans, args, kwargs):
     def vjp(g):
         if isbox(g) or isbox(x) or isbox(gamma) or isbox(ans):
             return _traced_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu, eps)
-        fused = _kernels_for(x)
-        if fused is None:
-            return _array_vjp(argnums, g, x, gamma, ans, mean, inv_std, batch_stats, relu)
         return _kernel_vjp(argnums, g, x, gamma, beta, ans, mean, inv_std, batch_stats, relu,
-                           fused)
+                           _kernels_for(x))
 
     return vjp
 
