@@ -43,11 +43,24 @@ invariance: in the quick run (8 epochs) it cost SB and LB 12–14 points of test
 
 Run:  python lessons/07_remedies.py      (quick: 6.6 minutes measured on 2 Intel Xeon cores
       with the full Fashion-MNIST, all its runs trained; --smoke: seconds; --full: hours)
+
+--full trains 66 runs (2 networks × 3 seeds × 11 methods): about an hour per F1 seed and
+1.5–2 hours per conv-net seed on one core. It can be split: each (network, seed) is saved as a
+"part" under <out>/07_parts/ with its accuracies, φ values, training curves and the machine it
+ran on, so that e.g.
+      python lessons/07_remedies.py --full --networks C1-narrow --seeds 1 --out parts-c1
+runs one piece anywhere, and
+      python lessons/07_remedies.py --full --parts figures/07_parts
+rebuilds the table, figures and verdicts from the saved parts (training only what is missing).
 """
+
+import json
+from pathlib import Path
 
 import numpy as np
 
 from minisharp import data, landscape_plots, paper, plots, zoo
+from minisharp.checkpoint import json_value
 from minisharp.objective import network_objective
 from minisharp.remedies import (
     SAM,
@@ -70,6 +83,7 @@ from minisharp.report import (
     binomial_se,
     lesson_arguments,
     log_ratio_verdict,
+    machine_description,
     mean_std,
     save_json,
     table,
@@ -81,12 +95,14 @@ from minisharp.train import train
 
 # --- configuration ------------------------------------------------------------------------
 # Networks per size: (zoo name, training images (None: all), test images (None: all), epoch
-# cap, images per slice φ is measured on). --full uses lesson 02's networks and caps, so its
-# plain SB/LB runs are shared, and the conv net's slices of lessons 04–06 (2,000 images).
+# cap, images per slice φ is measured on). --full: F1 as in lesson 02 (its plain SB/LB runs are
+# shared); C1-narrow on 8,000 images, half of lesson 02's 16,000, because 11 methods × 3 seeds
+# of it would take about 7 hours on one core (SB batch 32 by the N/B rule, LB 800), measured
+# on 2,000-image slices like lessons 04–06.
 NETWORKS = {
     "smoke": [("F1-narrow", 1000, 300, 1, 250)],
     "quick": [("F1", None, None, 8, 5000)],   # 8 epochs: LB takes only 80 steps (see the doc)
-    "full": [("F1", None, None, 60, 5000), ("C1-narrow", 16_000, None, 20, 2000)],
+    "full": [("F1", None, None, 60, 5000), ("C1-narrow", 8_000, None, 20, 2000)],
 }
 BATCHES = {"smoke": (25, 100)}   # tiny data: fixed sizes; otherwise SB by the N/B rule, LB 10 %
 SEEDS = {"smoke": (0,), "quick": (0,), "full": (0, 1, 2)}
@@ -129,14 +145,98 @@ PAPER_REMEDIES = {"F1": {"LB + conservative": ((98.12, 0.01), (232.25, 63.81))},
                          "LB + augment": ((82.50, 0.67), (231.77, 30.50)),
                          "LB + conservative": ((78.41, 0.22), (520.34, 34.91))}}
 
-args = lesson_arguments(__doc__)
+def lesson_options(parser):
+    parser.add_argument("--networks", nargs="+", metavar="NAME", default=None,
+                        help="train and measure only these of the size's networks (default: "
+                             "all; --full has F1 and C1-narrow)")
+    parser.add_argument("--parts", type=Path, default=None, metavar="DIR",
+                        help="read the results of (network, seed) pairs saved in DIR by "
+                             "earlier runs (07_parts/<network>-seed<K>.json) instead of "
+                             "training them again; every run saves its own under "
+                             "<out>/07_parts/. Lets a --full run be split over machines")
+
+
+args = lesson_arguments(__doc__, extra=lesson_options)
 seeds = tuple(args.seeds or SEEDS[args.size])
+networks = [entry for entry in NETWORKS[args.size]
+            if args.networks is None or entry[0] in args.networks]
+if not networks:
+    raise SystemExit(f"--networks: choose from {[entry[0] for entry in NETWORKS[args.size]]}")
 clock = Stopwatch()
 train_all, test_all, data_note = load_fashion_mnist(args.data)
 experiments = {}
+(args.out / "07_parts").mkdir(exist_ok=True)
 
-# --- 1. every method from the same θ₀ --------------------------------------------------------
-for net_name, train_samples, test_samples, max_epochs, slice_size in NETWORKS[args.size]:
+
+def train_and_measure(net, net_name, seed, recipes, train_set, test_set, max_epochs,
+                      slice_size, with_paths):
+    """Steps 1–2 (and 4b for ``with_paths``) for one network and seed: train every method
+    from θ₀ = net.init(seed), measure each end point, and return the results as a "part"
+    (plain numbers, saved as JSON so that the table can be rebuilt without the checkpoints)."""
+    n = len(train_set.y)
+    theta0 = net.init(seed)                # every method of this seed starts here
+    cap_tag = "" if SHARE_PLAIN_RUNS[args.size] else f"cap{max_epochs}"
+    size = min(slice_size, n // SLICES)
+    slices = [network_objective(net, train_set.X[k * size:(k + 1) * size],
+                                train_set.y[k * size:(k + 1) * size]) for k in range(SLICES)]
+    subspace = RandomSubspace(net.num_params, SUBSPACE, seed=seed)   # shared by all runs
+    results, thetas = {}, {}
+    for label, (batch_size, method) in recipes.items():
+        epochs, patience = max_epochs, PATIENCE
+        if isinstance(method, TrainLonger):   # the same rule, counted in a longer budget
+            epochs, patience = method.epochs(max_epochs), method.epochs(PATIENCE)
+        tag = "-".join(t for t in (method and method.config()["name"], cap_tag) if t)
+        run = train(net, theta0, train_set, test_set, batch_size=batch_size, optimizer="adam",
+                    seed=seed, max_epochs=epochs, patience=patience, min_delta=MIN_DELTA,
+                    method=method, progress=not args.quiet, resume=True,
+                    checkpoint=run_path(args.runs, train_set, net_name, seed, batch_size,
+                                        tag=tag))
+        print(f"  seed {seed} {label}: {run.message}")
+        sizes = [method.batch_size(epoch) if hasattr(method, "batch_size") else batch_size
+                 for epoch in range(run.epochs)]
+        thetas[label] = run.theta
+        results[label] = {
+            "test_accuracy": run.final()["test_accuracy"],
+            "train_accuracy": run.final()["train_accuracy"],
+            "epochs": run.epochs, "updates": run.optimizer.steps,
+            "steps": sum(data.num_batches(n, b) for b in sizes),       # minibatches
+            "seconds": sum(run.history.seconds), "stop_reason": run.stop_reason,
+            "curve": run.history.to_dict()}
+    for label, theta in thetas.items():   # 2. Metric 2.1 per slice, and in the subspace
+        results[label]["phi_full"] = [args.memo.sharpness(fun, theta, EPS, maxiter=MAXITER).phi
+                                      for fun in slices]
+        results[label]["phi_p100"] = args.memo.sharpness(slices[0], theta, EPS, subspace,
+                                                         maxiter=MAXITER).phi
+    paths = None
+    if with_paths:   # 4b. the lines from the SB minimiser to each LB-side minimiser
+        line_data = {"train": (train_set.X[:PATH_SAMPLES[args.size]],
+                               train_set.y[:PATH_SAMPLES[args.size]])}
+        paths = {label: args.memo.interpolate(net, thetas["SB"], theta, line_data,
+                                              alphas=ALPHAS[args.size],
+                                              progress=not args.quiet)
+                 for label, theta in thetas.items() if label.startswith("LB")}
+    return {"network": net_name, "seed": seed, "size": args.size, "data": data_note,
+            "train_images": n, "test_images": len(test_set.y), "max_epochs": max_epochs,
+            "methods": {label: None if m is None else m.config()
+                        for label, (_, m) in recipes.items()},
+            "machine": machine_description(), "wall_time": str(clock),
+            "runs": results, "paths": paths}
+
+
+def read_part(path, expected):
+    """A part saved by an earlier run, checked against this run's configuration."""
+    part = json.loads(path.read_text())
+    for key, value in expected.items():
+        if json.loads(json.dumps(part.get(key), default=json_value)) != \
+                json.loads(json.dumps(value, default=json_value)):
+            raise SystemExit(f"{path}: made with {key} = {part.get(key)!r}, this run has "
+                             f"{value!r}; remove it or run without --parts")
+    print(f"  seed {part['seed']}: read from {path} (trained on {part['machine']})")
+    return part
+
+
+# --- 1–2. every method from the same θ₀, then Metric 2.1 for every run ----------------------
+for net_name, train_samples, test_samples, max_epochs, slice_size in networks:
     train_set, test_set = first(train_all, train_samples), first(test_all, test_samples)
     n = len(train_set.y)
     sb_batch, lb_batch = BATCHES.get(args.size, (data.small_batch_size(n),
@@ -162,52 +262,28 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in NETWORKS[ar
     print(f"\n== {net_name} ({net.num_params:,} parameters) on {n:,} images: SB batch "
           f"{sb_batch}, LB batch {lb_batch}, Adam, ≤ {max_epochs} epochs, seeds {list(seeds)}; "
           f"methods: {', '.join(recipes)}")
-    runs, steps = {label: [] for label in recipes}, {label: [] for label in recipes}
-    cap_tag = "" if SHARE_PLAIN_RUNS[args.size] else f"cap{max_epochs}"
+    parts = []
     for seed in seeds:
-        theta0 = net.init(seed)            # every method of this seed starts here
-        for label, (batch_size, method) in recipes.items():
-            epochs, patience = max_epochs, PATIENCE
-            if method is longer:           # the same rule, counted in a longer budget
-                epochs, patience = longer.epochs(max_epochs), longer.epochs(PATIENCE)
-            tag = "-".join(t for t in (method and method.config()["name"], cap_tag) if t)
-            run = train(net, theta0, train_set, test_set, batch_size=batch_size,
-                        optimizer="adam", seed=seed, max_epochs=epochs, patience=patience,
-                        min_delta=MIN_DELTA, method=method, progress=not args.quiet,
-                        resume=True, checkpoint=run_path(args.runs, train_set, net_name, seed,
-                                                         batch_size, tag=tag))
-            print(f"  seed {seed} {label}: {run.message}")
-            runs[label].append(run)
-            sizes = [method.batch_size(epoch) if hasattr(method, "batch_size") else batch_size
-                     for epoch in range(run.epochs)]
-            steps[label].append(sum(data.num_batches(n, b) for b in sizes))  # minibatches
-
-    # --- 2. Metric 2.1 for every run: full space per slice, one random subspace per seed ---
-    size = min(slice_size, n // SLICES)
-    slices = [network_objective(net, train_set.X[k * size:(k + 1) * size],
-                                train_set.y[k * size:(k + 1) * size]) for k in range(SLICES)]
-    phis = {label: {"full": [], "p=100": []} for label in recipes}
-    for i, seed in enumerate(seeds):
-        subspace = RandomSubspace(net.num_params, SUBSPACE, seed=seed)   # shared by all runs
-        for label in recipes:
-            theta = runs[label][i].theta
-            for fun in slices:
-                phis[label]["full"].append(
-                    args.memo.sharpness(fun, theta, EPS, maxiter=MAXITER).phi)
-            phis[label]["p=100"].append(
-                args.memo.sharpness(slices[0], theta, EPS, subspace, maxiter=MAXITER).phi)
-
-    # --- 4b. the lines from the SB minimiser to each LB-side minimiser (first seed) --------
-    line_data = {"train": (train_set.X[:PATH_SAMPLES[args.size]],
-                           train_set.y[:PATH_SAMPLES[args.size]])}
-    paths = {label: args.memo.interpolate(net, runs["SB"][0].theta, runs[label][0].theta,
-                                          line_data, alphas=ALPHAS[args.size],
-                                          progress=not args.quiet)
-             for label in recipes if label.startswith("LB")}
-    experiments[net_name] = {"runs": runs, "steps": steps, "phis": phis, "paths": paths,
-                             "batches": (sb_batch, lb_batch), "n_test": len(test_set.y),
-                             "methods": {label: None if m is None else m.config()
-                                         for label, (_, m) in recipes.items()}}
+        name = f"{net_name}-seed{seed}.json"
+        if args.parts is not None and (args.parts / name).exists():
+            part = read_part(args.parts / name, {
+                "size": args.size, "train_images": n, "test_images": len(test_set.y),
+                "max_epochs": max_epochs, "methods": {label: None if m is None else m.config()
+                                                      for label, (_, m) in recipes.items()}})
+        else:
+            part = train_and_measure(net, net_name, seed, recipes, train_set, test_set,
+                                     max_epochs, slice_size, with_paths=seed == seeds[0])
+            save_json(args.out / "07_parts" / name, part)
+        parts.append(part)
+    paths = next(part["paths"] for part in parts if part["paths"] is not None) \
+        if any(part["paths"] is not None for part in parts) else {}
+    experiments[net_name] = {
+        "parts": parts, "paths": paths, "batches": (sb_batch, lb_batch),
+        "n_test": len(test_set.y), "seeds": [part["seed"] for part in parts],
+        "machines": sorted({part["machine"] for part in parts}),
+        "methods": {label: None if m is None else m.config()
+                    for label, (_, m) in recipes.items()},
+        "results": {label: [part["runs"][label] for part in parts] for label in recipes}}
 
 
 # --- 3. the table ------------------------------------------------------------------------------
@@ -219,16 +295,14 @@ for net_name, e in experiments.items():
     table2, sharp = paper.TABLE2[name], paper.SHARPNESS[name][("full", EPS)]
     reference = {"SB": (table2["test_sb"], sharp[:2]), "LB": (table2["test_lb"], sharp[2:]),
                  **reference}
-    for label, label_runs in e["runs"].items():
-        accuracy = mean_std([100 * r.final()["test_accuracy"] for r in label_runs])
-        phi_full, phi_p = (mean_std(e["phis"][label][space]) for space in ("full", "p=100"))
+    for label, records in e["results"].items():
+        accuracy = mean_std([100 * r["test_accuracy"] for r in records])
+        phi_full = mean_std([phi for r in records for phi in r["phi_full"]])
+        phi_p = mean_std([r["phi_p100"] for r in records])
         s = {"test_accuracy": accuracy, "phi_full": phi_full, "phi_p100": phi_p,
-             "train_accuracy": mean_std([100 * r.final()["train_accuracy"] for r in label_runs]),
-             "epochs": [r.epochs for r in label_runs],
-             "steps": e["steps"][label],
-             "updates": [r.optimizer.steps for r in label_runs],
-             "seconds": [sum(r.history.seconds) for r in label_runs],
-             "stop_reasons": [r.stop_reason for r in label_runs]}
+             "train_accuracy": mean_std([100 * r["train_accuracy"] for r in records]),
+             **{key: [r[key] for r in records]
+                for key in ("epochs", "steps", "updates", "seconds", "stop_reason")}}
         e["summary"][label] = s
         ours_paper = reference.get(label)
         rows.append((net_name, label, f"{accuracy[0]:.2f} ± {accuracy[1]:.2f}",
@@ -236,7 +310,7 @@ for net_name, e in experiments.items():
                      f"{phi_p[0]:.2f} ± {phi_p[1]:.2f}",
                      "/".join(str(x) for x in s["epochs"]), "/".join(str(x) for x in s["steps"]),
                      "/".join(str(x) for x in s["updates"]),
-                     f"{np.mean(s['seconds']):.0f}", ",".join(sorted(set(s["stop_reasons"]))),
+                     f"{np.mean(s['seconds']):.0f}", ",".join(sorted(set(s["stop_reason"]))),
                      "" if ours_paper is None else f"{ours_paper[0][0]:.2f} ± {ours_paper[0][1]}",
                      "" if ours_paper is None or ours_paper[1] is None
                      else f"{ours_paper[1][0]:.1f} ± {ours_paper[1][1]}"))
@@ -279,8 +353,10 @@ def accuracy_difference(a, b, n_test):
 
 claims = Claims()
 for net_name, e in experiments.items():
-    acc = {label: [r.final()["test_accuracy"] for r in rs] for label, rs in e["runs"].items()}
-    phi = {label: e["phis"][label]["full"] for label in e["runs"]}
+    acc = {label: [r["test_accuracy"] for r in records]
+           for label, records in e["results"].items()}
+    phi = {label: [p for r in records for p in r["phi_full"]]
+           for label, records in e["results"].items()}
     n_test = e["n_test"]
     sb, lb = acc["SB"], acc["LB"]
     claims.check("2", f"{net_name}: LB test accuracy below SB (the gap to close)",
@@ -345,10 +421,14 @@ for net_name, e in experiments.items():
 
 results = {"size": args.size, "data": data_note, "epsilon": EPS, "networks": {
     net_name: {"batches": e["batches"], "methods": e["methods"], "summary": e["summary"],
-               "phi": e["phis"],
-               "test_accuracy": {label: [r.final()["test_accuracy"] for r in rs]
-                                 for label, rs in e["runs"].items()},
-               "curves": {label: rs[0].history.to_dict() for label, rs in e["runs"].items()},
+               "seeds": e["seeds"], "machines": e["machines"],
+               "phi": {label: {"full": [p for r in records for p in r["phi_full"]],
+                               "p=100": [r["phi_p100"] for r in records]}
+                       for label, records in e["results"].items()},
+               "test_accuracy": {label: [r["test_accuracy"] for r in records]
+                                 for label, records in e["results"].items()},
+               "curves": {label: records[0]["curve"]
+                          for label, records in e["results"].items()},
                "paths": e["paths"]}
     for net_name, e in experiments.items()}}
 results["claims"] = claims.report()

@@ -24,6 +24,8 @@ or the spread of a sharpness value over data slices and random subspaces.
 
 import argparse
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -102,6 +104,20 @@ def lesson_arguments(description, argv=None, extra=None):
     args.out.mkdir(parents=True, exist_ok=True)
     args.memo = Memo(args.runs / "measures", refresh=args.remeasure)
     return args
+
+
+def machine_description(cpuinfo="/proc/cpuinfo"):
+    """The CPU model, its core count and the OS, for results that say where they were made
+    (e.g. "Intel(R) Xeon(R) Processor, 2 cores, Linux x86_64")."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
 
 
 def device_argument(parser):

@@ -88,6 +88,37 @@ def test_rerun_reads_measurements_back(tmp_path):
     assert len(rewritten) == len(kept) and min(rewritten) > max(kept)
 
 
+@pytest.mark.slow
+def test_remedies_table_rebuilt_from_saved_parts(tmp_path):
+    """Lesson 07 saves each (network, seed)'s results; --parts rebuilds the same table from
+    them without checkpoints, and refuses a part made with another configuration."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+
+    def run(name, *flags):
+        out = tmp_path / name
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "lessons" / "07_remedies.py"), "--smoke", "--quiet",
+             "--out", str(out), "--runs", str(tmp_path / f"runs-{name}"), *flags],
+            capture_output=True, text=True, env=env, timeout=900)
+        return proc, out
+
+    proc, out = run("trained")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    part = out / "07_parts" / "F1-narrow-seed0.json"
+    proc, rebuilt = run("rebuilt", "--parts", str(part.parent))
+    assert proc.returncode == 0 and "read from" in proc.stdout, proc.stderr[-3000:]
+    assert not (tmp_path / "runs-rebuilt").exists()          # nothing trained or measured
+    first, second = (json.loads((d / "07_remedies.json").read_text()) for d in (out, rebuilt))
+    assert first.pop("wall_time") and second.pop("wall_time")
+    assert first == second and first["claims"]
+
+    changed = json.loads(part.read_text())
+    changed["max_epochs"] += 1
+    part.write_text(json.dumps(changed))
+    proc, _ = run("refused", "--parts", str(part.parent))
+    assert proc.returncode != 0 and "max_epochs" in proc.stderr
+
+
 def without_timings(value):
     """``value`` (parsed JSON) without the entries that are timings."""
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ from minisharp.report import (
     binomial_se,
     lesson_arguments,
     log_ratio_verdict,
+    machine_description,
     mean_std,
     paired_se,
     save_json,
@@ -154,3 +155,10 @@ def test_log_ratio_against_a_threshold():
     assert log_ratio_verdict(sb, lb, threshold=10)[0] == HOLDS
     assert log_ratio_verdict(sb, lb, threshold=100)[0] == NOT_SEEN
     assert log_ratio_verdict(sb, lb, threshold=30)[0] == WITHIN_NOISE
+
+
+def test_machine_description_names_the_cpu(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t: sse\n")
+    assert machine_description(cpuinfo).startswith("Test CPU 9000, ")
+    assert " cores, " in machine_description(tmp_path / "missing")   # falls back to platform
