@@ -275,10 +275,11 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in networks:
                                      max_epochs, slice_size, with_paths=seed == seeds[0])
             save_json(args.out / "07_parts" / name, part)
         parts.append(part)
-    paths = next(part["paths"] for part in parts if part["paths"] is not None) \
-        if any(part["paths"] is not None for part in parts) else {}
+    with_lines = [part for part in parts if part["paths"] is not None]
     experiments[net_name] = {
-        "parts": parts, "paths": paths, "batches": (sb_batch, lb_batch),
+        "paths": with_lines[0]["paths"] if with_lines else {},
+        "paths_seed": with_lines[0]["seed"] if with_lines else None,
+        "batches": (sb_batch, lb_batch),
         "n_test": len(test_set.y), "seeds": [part["seed"] for part in parts],
         "machines": sorted({part["machine"] for part in parts}),
         "methods": {label: None if m is None else m.config()
@@ -330,10 +331,13 @@ for net_name, e in experiments.items():
     plots.plot_methods(chart, args.out / f"07_methods_{net_name}.png",
                        title=f"{net_name} on Fashion-MNIST: test accuracy and sharpness "
                              f"(ε = {EPS:g}) per training method")
+    if not e["paths"]:   # only parts saved without their lines (see --parts)
+        print(f"No SB → method lines for {net_name} in these parts: 07_paths not drawn.")
+        continue
     landscape_plots.plot_paths(e["paths"], args.out / f"07_paths_{net_name}.png",
                                title=f"{net_name}: training loss from the SB minimiser (α = 0) "
-                                     "to each LB-side minimiser (α = 1)",
-                               start="the SB minimiser")
+                                     f"to each LB-side minimiser (α = 1), seed "
+                                     f"{e['paths_seed']}", start="the SB minimiser")
 
 
 # --- 5. the claims, with verdicts --------------------------------------------------------------
@@ -429,7 +433,7 @@ results = {"size": args.size, "data": data_note, "epsilon": EPS, "networks": {
                                  for label, records in e["results"].items()},
                "curves": {label: records[0]["curve"]
                           for label, records in e["results"].items()},
-               "paths": e["paths"]}
+               "paths": e["paths"], "paths_seed": e["paths_seed"]}
     for net_name, e in experiments.items()}}
 results["claims"] = claims.report()
 results["wall_time"] = str(clock)
