@@ -54,13 +54,11 @@ runs one piece anywhere, and
 rebuilds the table, figures and verdicts from the saved parts (training only what is missing).
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from minisharp import data, landscape_plots, paper, plots, zoo
-from minisharp.checkpoint import json_value
 from minisharp.objective import network_objective
 from minisharp.remedies import (
     SAM,
@@ -85,6 +83,7 @@ from minisharp.report import (
     log_ratio_verdict,
     machine_description,
     mean_std,
+    read_part,
     save_json,
     table,
     verdict,
@@ -221,18 +220,6 @@ def train_and_measure(net, net_name, seed, recipes, train_set, test_set, max_epo
                         for label, (_, m) in recipes.items()},
             "machine": machine_description(), "wall_time": str(clock),
             "runs": results, "paths": paths}
-
-
-def read_part(path, expected):
-    """A part saved by an earlier run, checked against this run's configuration."""
-    part = json.loads(path.read_text())
-    for key, value in expected.items():
-        if json.loads(json.dumps(part.get(key), default=json_value)) != \
-                json.loads(json.dumps(value, default=json_value)):
-            raise SystemExit(f"{path}: made with {key} = {part.get(key)!r}, this run has "
-                             f"{value!r}; remove it or run without --parts")
-    print(f"  seed {part['seed']}: read from {path} (trained on {part['machine']})")
-    return part
 
 
 # --- 1–2. every method from the same θ₀, then Metric 2.1 for every run ----------------------

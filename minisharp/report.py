@@ -120,6 +120,18 @@ def machine_description(cpuinfo="/proc/cpuinfo"):
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
 
 
+def read_part(path, expected):
+    """Results that an earlier run saved as JSON (one "part" of a run split over machines),
+    refused with SystemExit unless each key of ``expected`` has the same value there."""
+    part = json.loads(Path(path).read_text())
+    for key, value in expected.items():
+        if part.get(key) != json.loads(json.dumps(value, default=json_value)):
+            raise SystemExit(f"{path}: made with {key} = {part.get(key)!r}, this run has "
+                             f"{value!r}; remove it or run without --parts")
+    print(f"  read {path} (made on {part.get('machine', 'an unnamed machine')})")
+    return part
+
+
 def device_argument(parser):
     """``--device {cpu,cuda}`` for a lesson that can train and measure on a GPU (pass as
     ``extra=`` to :func:`lesson_arguments`); a device that cannot be used is a usage error."""

@@ -15,6 +15,7 @@ from minisharp.report import (
     machine_description,
     mean_std,
     paired_se,
+    read_part,
     save_json,
     table,
     verdict,
@@ -162,3 +163,12 @@ def test_machine_description_names_the_cpu(tmp_path):
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t: sse\n")
     assert machine_description(cpuinfo).startswith("Test CPU 9000, ")
     assert " cores, " in machine_description(tmp_path / "missing")   # falls back to platform
+
+
+def test_read_part_checks_its_configuration(tmp_path, capsys):
+    path = save_json(tmp_path / "part.json", {"size": "full", "batches": np.array([256, 6000]),
+                                              "machine": "Test CPU", "runs": {"SB": 0.9}})
+    part = read_part(path, {"size": "full", "batches": (256, 6000)})
+    assert part["runs"] == {"SB": 0.9} and "Test CPU" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="batches"):
+        read_part(path, {"batches": (256, 4096)})
