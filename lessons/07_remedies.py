@@ -168,7 +168,7 @@ experiments = {}
 (args.out / "07_parts").mkdir(exist_ok=True)
 
 
-def train_and_measure(net, net_name, seed, recipes, train_set, test_set, max_epochs,
+def train_and_measure(net, net_name, seed, recipes, configs, train_set, test_set, max_epochs,
                       slice_size, with_paths):
     """Steps 1–2 (and 4b for ``with_paths``) for one network and seed: train every method
     from θ₀ = net.init(seed), measure each end point, and return the results as a "part"
@@ -217,9 +217,7 @@ def train_and_measure(net, net_name, seed, recipes, train_set, test_set, max_epo
                  for label, theta in thetas.items() if label.startswith("LB")}
     return {"network": net_name, "seed": seed, "size": args.size, "data": data_note,
             "train_images": n, "test_images": len(test_set.y), "max_epochs": max_epochs,
-            "methods": {label: None if m is None else m.config()
-                        for label, (_, m) in recipes.items()},
-            "machine": machine_description(), "wall_time": str(clock),
+            "methods": configs, "machine": machine_description(), "wall_time": str(clock),
             "runs": results, "paths": paths}
 
 
@@ -247,6 +245,7 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in networks:
         "LB + SAM": (lb_batch, SAM(SAM_RHO)),
     }
     recipes = {label: recipes[label] for label in METHODS[args.size]}
+    configs = {label: None if m is None else m.config() for label, (_, m) in recipes.items()}
     print(f"\n== {net_name} ({net.num_params:,} parameters) on {n:,} images: SB batch "
           f"{sb_batch}, LB batch {lb_batch}, Adam, ≤ {max_epochs} epochs, seeds {list(seeds)}; "
           f"methods: {', '.join(recipes)}")
@@ -256,10 +255,9 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in networks:
         if args.parts is not None and (args.parts / name).exists():
             part = read_part(args.parts / name, {
                 "size": args.size, "train_images": n, "test_images": len(test_set.y),
-                "max_epochs": max_epochs, "methods": {label: None if m is None else m.config()
-                                                      for label, (_, m) in recipes.items()}})
+                "max_epochs": max_epochs, "methods": configs})
         else:
-            part = train_and_measure(net, net_name, seed, recipes, train_set, test_set,
+            part = train_and_measure(net, net_name, seed, recipes, configs, train_set, test_set,
                                      max_epochs, slice_size, with_paths=seed == seeds[0])
             save_json(args.out / "07_parts" / name, part)
         parts.append(part)
@@ -270,9 +268,10 @@ for net_name, train_samples, test_samples, max_epochs, slice_size in networks:
         "batches": (sb_batch, lb_batch),
         "n_test": len(test_set.y), "seeds": [part["seed"] for part in parts],
         "machines": sorted({part["machine"] for part in parts}),
-        "methods": {label: None if m is None else m.config()
-                    for label, (_, m) in recipes.items()},
-        "results": {label: [part["runs"][label] for part in parts] for label in recipes}}
+        "methods": configs,
+        "results": {label: [part["runs"][label] for part in parts] for label in recipes},
+        "phi_full": {label: [phi for part in parts for phi in part["runs"][label]["phi_full"]]
+                     for label in recipes}}   # every seed's slices, pooled
 
 
 # --- 3. the table ------------------------------------------------------------------------------
@@ -286,7 +285,7 @@ for net_name, e in experiments.items():
                  **reference}
     for label, records in e["results"].items():
         accuracy = mean_std([100 * r["test_accuracy"] for r in records])
-        phi_full = mean_std([phi for r in records for phi in r["phi_full"]])
+        phi_full = mean_std(e["phi_full"][label])
         phi_p = mean_std([r["phi_p100"] for r in records])
         s = {"test_accuracy": accuracy, "phi_full": phi_full, "phi_p100": phi_p,
              "train_accuracy": mean_std([100 * r["train_accuracy"] for r in records]),
@@ -347,8 +346,7 @@ claims = Claims()
 for net_name, e in experiments.items():
     acc = {label: [r["test_accuracy"] for r in records]
            for label, records in e["results"].items()}
-    phi = {label: [p for r in records for p in r["phi_full"]]
-           for label, records in e["results"].items()}
+    phi = e["phi_full"]
     n_test = e["n_test"]
     sb, lb = acc["SB"], acc["LB"]
     claims.check("2", f"{net_name}: LB test accuracy below SB (the gap to close)",
@@ -414,7 +412,7 @@ for net_name, e in experiments.items():
 results = {"size": args.size, "data": data_note, "epsilon": EPS, "networks": {
     net_name: {"batches": e["batches"], "methods": e["methods"], "summary": e["summary"],
                "seeds": e["seeds"], "machines": e["machines"],
-               "phi": {label: {"full": [p for r in records for p in r["phi_full"]],
+               "phi": {label: {"full": e["phi_full"][label],
                                "p=100": [r["phi_p100"] for r in records]}
                        for label, records in e["results"].items()},
                "test_accuracy": {label: [r["test_accuracy"] for r in records]
