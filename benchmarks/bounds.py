@@ -33,13 +33,14 @@ except ImportError:  # pragma: no cover - a friendly message for a missing optio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
-from machine import cpu_model, openblas_core  # noqa: E402
+from machine import openblas_core  # noqa: E402
 from run import THREADS, conv_case, load_data, sharpness_case, side_by_side  # noqa: E402
 
 import minisharp  # noqa: E402
 from minisharp import lbfgsb, optim, zoo  # noqa: E402
 from minisharp.kernels import conv as conv_kernels  # noqa: E402
 from minisharp.objective import EVAL_CHUNK  # noqa: E402
+from minisharp.report import cpu_model  # noqa: E402
 from minisharp.threads import set_threads  # noqa: E402
 
 F1_WIDTHS = [784, 512, 512, 512, 512, 512, 10]

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402
+from minisharp.report import cpu_model  # noqa: E402
 
 CASES = (("F1", 256, 40), ("F1", 6000, 6), ("C1", 256, 4))
 

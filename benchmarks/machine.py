@@ -1,22 +1,10 @@
-"""What a benchmark reports about the machine it ran on: the CPU model and OpenBLAS's kernel."""
+"""Which OpenBLAS kernel NumPy runs on this machine (the CPU model: minisharp.report.cpu_model)."""
 
 import ctypes
 import glob
 import os
-import platform
 
 import numpy as np
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def openblas_core():

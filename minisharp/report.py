@@ -106,18 +106,29 @@ def lesson_arguments(description, argv=None, extra=None):
     return args
 
 
-def machine_description(cpuinfo="/proc/cpuinfo"):
-    """The CPU model, its core count and the OS, for results that say where they were made
-    (e.g. "Intel(R) Xeon(R) Processor, 2 cores, Linux x86_64")."""
-    model = platform.processor() or platform.machine()
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU's model name with its family and model numbers where the OS gives them
+    (e.g. "AMD EPYC (family 25, model 17)"): a generic name such as "AMD EPYC" covers
+    several generations whose speed differs by 2× or more."""
+    fields = {}
     try:
         for line in Path(cpuinfo).read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if not key.strip() and fields:
+                break   # the first processor's block has ended
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        model += f" (family {fields['cpu family']}, model {fields['model']})"
+    return model
+
+
+def machine_description(cpuinfo="/proc/cpuinfo"):
+    """The CPU model, its core count and the OS, for results that say where they were made
+    (e.g. "Intel(R) Xeon(R) Processor (family 6, model 143), 2 cores, Linux x86_64")."""
+    return f"{cpu_model(cpuinfo)}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
 
 
 def read_part(path, expected):

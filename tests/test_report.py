@@ -10,6 +10,7 @@ from minisharp.report import (
     Claims,
     accuracy_drop,
     binomial_se,
+    cpu_model,
     lesson_arguments,
     log_ratio_verdict,
     machine_description,
@@ -163,6 +164,15 @@ def test_machine_description_names_the_cpu(tmp_path):
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t: sse\n")
     assert machine_description(cpuinfo).startswith("Test CPU 9000, ")
     assert " cores, " in machine_description(tmp_path / "missing")   # falls back to platform
+
+
+def test_cpu_model_names_family_and_model_of_the_first_processor(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    block = "processor\t: {}\ncpu family\t: {}\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n\n"
+    cpuinfo.write_text(block.format(0, 25) + block.format(1, 99))
+    assert cpu_model(cpuinfo) == "AMD EPYC (family 25, model 17)"
+    cpuinfo.write_text("model name\t: Test CPU 9000\n")
+    assert cpu_model(cpuinfo) == "Test CPU 9000"
 
 
 def test_read_part_checks_its_configuration(tmp_path, capsys):
