@@ -45,10 +45,10 @@ Run:  python lessons/07_remedies.py      (quick: 6.6 minutes measured on 2 Intel
       with the full Fashion-MNIST, all its runs trained; --smoke: seconds; --full: hours)
 
 --full trains 66 runs (2 networks × 3 seeds × 11 methods) and measures each: 55 minutes per F1
-seed and 83 per conv-net seed on one core of an Intel Xeon, two pieces side by side on its two
-cores (training ≈ 80 % of it). It can be split: each (network, seed) is saved as a
-"part" under <out>/07_parts/ with its accuracies, φ values, training curves and the machine it
-ran on, so that e.g.
+seed and 83 per conv-net seed on one core of an Intel Xeon (78–82 per conv-net seed on an AMD
+EPYC), two pieces side by side on the two cores (training ≈ 80 % of it). It can be split:
+each (network, seed) is saved as a "part" under <out>/07_parts/ with its accuracies, φ values,
+training curves and the machine it ran on, so that e.g.
       python lessons/07_remedies.py --full --networks C1-narrow --seeds 1 --out parts-c1
 runs one piece anywhere, and
       python lessons/07_remedies.py --full --parts figures/07_parts
