@@ -127,7 +127,7 @@ def cpu_model(cpuinfo="/proc/cpuinfo"):
 
 def machine_description(cpuinfo="/proc/cpuinfo"):
     """The CPU model, its core count and the OS, for results that say where they were made
-    (e.g. "Intel(R) Xeon(R) Processor (family 6, model 143), 2 cores, Linux x86_64")."""
+    (e.g. "AMD EPYC (family 25, model 17), 2 cores, Linux x86_64")."""
     return f"{cpu_model(cpuinfo)}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}"
 
 
